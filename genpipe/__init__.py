@@ -1,0 +1,94 @@
+"""genpipe: composable, typed generator stages that chain into lazy pipelines.
+
+>>> import genpipe as gp
+>>> range(10) | gp.filter(lambda n: n % 2) | gp.map(lambda n: n * n) | gp.to_list()
+[1, 9, 25, 49, 81]
+"""
+
+from genpipe._core import Sink as Sink
+from genpipe._core import Source as Source
+from genpipe._core import Stage as Stage
+from genpipe._core import pipeline as pipeline
+from genpipe._core import source as source
+from genpipe._core import stage as stage
+from genpipe._errors import DeadLetter as DeadLetter
+from genpipe._errors import DeadLetters as DeadLetters
+from genpipe._errors import RecordError as RecordError
+from genpipe._errors import Skip as Skip
+from genpipe._selecting import distinct as distinct
+from genpipe._selecting import drop_while as drop_while
+from genpipe._selecting import filter as filter
+from genpipe._selecting import skip as skip
+from genpipe._selecting import take as take
+from genpipe._selecting import take_while as take_while
+from genpipe._sinks import drain as drain
+from genpipe._sinks import first as first
+from genpipe._sinks import for_each as for_each
+from genpipe._sinks import last as last
+from genpipe._sinks import reduce as reduce
+from genpipe._sinks import to_dict as to_dict
+from genpipe._sinks import to_list as to_list
+from genpipe._sinks import to_set as to_set
+from genpipe._sources import count as count
+from genpipe._sources import generate as generate
+from genpipe._sources import repeat as repeat
+from genpipe._timing import interval as interval
+from genpipe._timing import throttle as throttle
+from genpipe._transforms import enumerate as enumerate
+from genpipe._transforms import flat_map as flat_map
+from genpipe._transforms import flatten as flatten
+from genpipe._transforms import map as map
+from genpipe._transforms import scan as scan
+from genpipe._transforms import sort as sort
+from genpipe._transforms import starmap as starmap
+from genpipe._transforms import tap as tap
+from genpipe._windowing import batch as batch
+from genpipe._windowing import group_by as group_by
+from genpipe._windowing import pairwise as pairwise
+from genpipe._windowing import window as window
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DeadLetter",
+    "DeadLetters",
+    "RecordError",
+    "Sink",
+    "Skip",
+    "Source",
+    "Stage",
+    "batch",
+    "count",
+    "distinct",
+    "drain",
+    "drop_while",
+    "enumerate",
+    "filter",
+    "first",
+    "flat_map",
+    "flatten",
+    "for_each",
+    "generate",
+    "group_by",
+    "interval",
+    "last",
+    "map",
+    "pairwise",
+    "pipeline",
+    "reduce",
+    "repeat",
+    "scan",
+    "skip",
+    "sort",
+    "source",
+    "stage",
+    "starmap",
+    "take",
+    "take_while",
+    "tap",
+    "throttle",
+    "to_dict",
+    "to_list",
+    "to_set",
+    "window",
+]

@@ -1,0 +1,449 @@
+"""The three core types — Stage, Source, Sink — and how they compose with ``|``."""
+
+from __future__ import annotations
+
+import reprlib
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Generic, Literal, TypeVar, overload
+
+from genpipe._validate import check_callable
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+T = TypeVar("T")
+U = TypeVar("U")
+R = TypeVar("R")
+
+Lazy = Callable[[Iterable[Any]], Iterator[Any]]
+Eager = Callable[[list[Any]], list[Any]]
+
+#: How a stage's lazy output may legitimately differ from its eager output:
+#: ``"exact"`` (identical lists), ``"multiset"`` (same items, any order) or
+#: ``"regrouped"`` (same items in the same order, grouped differently).
+Comparison = Literal["exact", "multiset", "regrouped"]
+
+_short = reprlib.Repr()
+_short.maxlist = _short.maxtuple = _short.maxset = _short.maxdict = 5
+_short.maxstring = _short.maxother = 40
+
+
+def describe(value: object) -> str:
+    """A short repr: functions by name, everything else truncated."""
+    name = getattr(value, "__qualname__", None)
+    if callable(value) and isinstance(name, str):
+        return name
+    return _short.repr(value)
+
+
+def call_repr(name: str, *args: object, **kwargs: object) -> str:
+    """``name(arg, key=value)`` — how a factory call reads in code."""
+    shown = [describe(a) for a in args]
+    shown += [f"{key}={describe(value)}" for key, value in kwargs.items()]
+    return f"{name}({', '.join(shown)})"
+
+
+class Stage(Generic[In, Out]):
+    """A reusable transform from a stream of ``In`` to a stream of ``Out``.
+
+    Calling a stage on an iterable gives a one-shot lazy iterator; piping an
+    iterable into it (``items | stage``) gives a re-iterable `Source`;
+    ``stage.eager(items)`` computes the same result list-at-a-time with an
+    independent reference implementation. Stages compose left to right with
+    ``|`` and are immutable, so one stage can serve many pipelines.
+
+    >>> import genpipe as gp
+    >>> double_odds = gp.filter(lambda n: n % 2) | gp.map(lambda n: n * 2)
+    >>> list(double_odds([1, 2, 3]))
+    [2, 6]
+    >>> double_odds.eager([1, 2, 3])
+    [2, 6]
+    >>> double_odds
+    filter(<lambda>) | map(<lambda>)
+    """
+
+    __slots__ = ("_comparison", "_eager", "_label", "_lazy", "_parts")
+
+    _parts: tuple[Stage[Any, Any], ...]
+
+    def __init__(
+        self,
+        lazy: Lazy,
+        eager: Eager,
+        label: str,
+        *,
+        comparison: Comparison = "exact",
+    ) -> None:
+        self._lazy = lazy
+        self._eager = eager
+        self._label = label
+        self._comparison: Comparison = comparison
+        self._parts = (self,)
+
+    @classmethod
+    def _chain(cls, parts: tuple[Stage[Any, Any], ...]) -> Stage[Any, Any]:
+        if len(parts) == 1:
+            return parts[0]
+        chained: Stage[Any, Any] = cls.__new__(cls)
+        chained._parts = parts
+        chained._label = " | ".join(part._label for part in parts)
+        return chained
+
+    @property
+    def parts(self) -> tuple[Stage[Any, Any], ...]:
+        """The single stages this one is made of, in order (itself if single)."""
+        return self._parts
+
+    @property
+    def comparison(self) -> Comparison:
+        """How this single stage's lazy output may differ from its eager one.
+
+        ``"exact"`` for most stages; ``"multiset"`` for stages that emit in
+        completion order (``thread_map(ordered=False)``, ``merge``);
+        ``"regrouped"`` for stages whose grouping depends on timing
+        (``batch(max_wait=...)``). `genpipe.testing` uses it to choose the
+        comparison; a chained stage reports the loosest of its parts.
+        """
+        kinds = {part._comparison for part in self._parts}
+        if "multiset" in kinds:
+            return "multiset"
+        if "regrouped" in kinds:
+            return "regrouped"
+        return "exact"
+
+    def __call__(self, items: Iterable[In]) -> Iterator[Out]:
+        return open_chain(items, self._parts)[-1]
+
+    def eager(self, items: Iterable[In]) -> list[Out]:
+        """Compute the stage's output list-at-a-time: the reference result.
+
+        Every single stage materialises its whole output before the next one
+        starts, and concurrent stages run sequentially, so the result does not
+        depend on timing. It needs a finite input.
+
+        >>> import genpipe as gp
+        >>> (gp.map(str) | gp.batch(2)).eager([1, 2, 3])
+        [['1', '2'], ['3']]
+        """
+        data: list[Any] = list(items)
+        for part in self._parts:
+            data = part._eager(data)
+        return data
+
+    @overload
+    def __or__(self, other: Stage[Out, T]) -> Stage[In, T]: ...
+    @overload
+    def __or__(self, other: Sink[Out, R]) -> Sink[In, R]: ...
+    def __or__(
+        self, other: Stage[Any, Any] | Sink[Any, Any]
+    ) -> Stage[Any, Any] | Sink[Any, Any]:
+        if isinstance(other, Stage):
+            return Stage._chain(self._parts + other._parts)
+        if isinstance(other, Sink):
+            prefix = self if other._prefix is None else self | other._prefix
+            return Sink(other._consume, other._label, prefix=prefix)
+        return NotImplemented
+
+    @overload
+    def then(self, other: Stage[Out, T]) -> Stage[In, T]: ...
+    @overload
+    def then(self, other: Sink[Out, R]) -> Sink[In, R]: ...
+    def then(
+        self, other: Stage[Any, Any] | Sink[Any, Any]
+    ) -> Stage[Any, Any] | Sink[Any, Any]:
+        """``a.then(b)`` is ``a | b``, spelled so that pyright infers ``b``'s types.
+
+        Pyright types each side of ``|`` on its own, so in ``a | gp.take(3)``
+        it cannot tell what ``take`` receives; a method argument gets its type
+        from ``a``. mypy infers both spellings.
+
+        >>> import genpipe as gp
+        >>> gp.map(len).then(gp.take(1)).then(gp.to_list())(["ab", "c"])
+        [2]
+        """
+        return self | other
+
+    def __ror__(self, items: Iterable[In]) -> Source[Out]:
+        return source(items) | self
+
+    def __repr__(self) -> str:
+        return self._label
+
+
+class Sink(Generic[In, R]):
+    """A terminal consumer: it pulls a whole stream and returns one result.
+
+    ``items | sink`` and ``sink(items)`` both run the stream to the end (or as
+    far as the sink needs, for `first`) and close every iterator they opened.
+
+    >>> import genpipe as gp
+    >>> [3, 1, 2] | gp.map(lambda n: n * 10) | gp.to_list()
+    [30, 10, 20]
+    >>> total = gp.map(len) | gp.reduce(lambda a, b: a + b)
+    >>> total(["ab", "cde"])
+    5
+    """
+
+    __slots__ = ("_consume", "_label", "_prefix")
+
+    def __init__(
+        self,
+        consume: Callable[[Iterator[Any]], R],
+        label: str,
+        *,
+        prefix: Stage[Any, Any] | None = None,
+    ) -> None:
+        self._consume = consume
+        self._label = label
+        self._prefix = prefix
+
+    def __call__(self, items: Iterable[In]) -> R:
+        parts = () if self._prefix is None else self._prefix._parts
+        return consume_chain(open_chain(items, parts), self._consume)
+
+    def __ror__(self, items: Iterable[In]) -> R:
+        return self(items)
+
+    def __repr__(self) -> str:
+        if self._prefix is None:
+            return self._label
+        return f"{self._prefix!r} | {self._label}"
+
+
+class Source(Generic[Out]):
+    """A lazy, re-iterable description of a stream.
+
+    Each ``iter()`` runs the whole pipeline afresh from its base; nothing runs
+    before that. Build one with `source`, with a source factory such as
+    `count`, or with ``iterable | stage``.
+
+    >>> import genpipe as gp
+    >>> squares = gp.source(range(4)) | gp.map(lambda n: n * n)
+    >>> list(squares), list(squares)
+    ([0, 1, 4, 9], [0, 1, 4, 9])
+    >>> squares | gp.to_list()
+    [0, 1, 4, 9]
+    >>> squares
+    source(range(0, 4)) | map(<lambda>)
+    """
+
+    __slots__ = ("_base", "_stage")
+
+    def __init__(self, base: Base, stage: Stage[Any, Out] | None = None) -> None:
+        self._base = base
+        self._stage = stage
+
+    def _open(self, then: Stage[Any, Any] | None = None) -> list[Iterator[Any]]:
+        parts = () if self._stage is None else self._stage._parts
+        if then is not None:
+            parts += then._parts
+        return open_chain(self._base.open(), parts)
+
+    def __iter__(self) -> Iterator[Out]:
+        return self._open()[-1]
+
+    @contextmanager
+    def open(self) -> Iterator[Iterator[Out]]:
+        """Iterate inside a ``with`` block that closes the whole pipeline.
+
+        Leaving the block — normally, by ``break`` or by an exception — closes
+        every iterator the pipeline opened, newest first, so generators run
+        their ``finally`` blocks and concurrent stages join their threads
+        right away instead of at garbage collection.
+
+        >>> import genpipe as gp
+        >>> with (gp.count() | gp.map(str)).open() as it:
+        ...     next(it), next(it)
+        ('0', '1')
+        """
+        chain = self._open()
+        try:
+            yield chain[-1]
+        finally:
+            close_chain(chain)
+
+    def eager(self) -> list[Out]:
+        """The reference result: the base as a list, then every stage's `Stage.eager`.
+
+        >>> import genpipe as gp
+        >>> (gp.source("abc") | gp.map(str.upper)).eager()
+        ['A', 'B', 'C']
+        """
+        data = self._base.materialise()
+        return data if self._stage is None else self._stage.eager(data)
+
+    @overload
+    def __or__(self, other: Stage[Out, T]) -> Source[T]: ...
+    @overload
+    def __or__(self, other: Sink[Out, R]) -> R: ...
+    def __or__(self, other: Stage[Any, Any] | Sink[Any, Any]) -> Source[Any] | Any:
+        if isinstance(other, Stage):
+            stage = other if self._stage is None else self._stage | other
+            return Source(self._base, stage)
+        if isinstance(other, Sink):
+            return consume_chain(self._open(other._prefix), other._consume)
+        return NotImplemented
+
+    @overload
+    def then(self, other: Stage[Out, T]) -> Source[T]: ...
+    @overload
+    def then(self, other: Sink[Out, R]) -> R: ...
+    def then(self, other: Stage[Any, Any] | Sink[Any, Any]) -> Source[Any] | Any:
+        """``source.then(b)`` is ``source | b``; see `Stage.then` for why it exists.
+
+        >>> import genpipe as gp
+        >>> gp.source([1, 2]).then(gp.map(lambda n: n + 1)).then(gp.to_list())
+        [2, 3]
+        """
+        return self | other
+
+    def __repr__(self) -> str:
+        if self._stage is None:
+            return self._base.label
+        return f"{self._base.label} | {self._stage!r}"
+
+
+class Base:
+    """Where a `Source` gets a fresh iterator from, each time it is iterated."""
+
+    __slots__ = ("_lock", "_used", "label", "one_shot", "open_fresh")
+
+    def __init__(
+        self, open_fresh: Callable[[], Iterator[Any]], label: str, *, one_shot: bool
+    ) -> None:
+        self.open_fresh = open_fresh
+        self.label = label
+        self.one_shot = one_shot
+        self._used = False
+        self._lock = threading.Lock()
+
+    def open(self) -> Iterator[Any]:
+        if self.one_shot:
+            with self._lock:
+                if self._used:
+                    raise RuntimeError(
+                        f"{self.label} wraps a one-shot iterator that was already "
+                        "iterated; pass a re-iterable (a list, a range, a file "
+                        "source) to iterate it again, or build a new source"
+                    )
+                self._used = True
+        return self.open_fresh()
+
+    def materialise(self) -> list[Any]:
+        return list(self.open())
+
+
+def source(items: Iterable[T]) -> Source[T]:
+    """Make a `Source` from any iterable.
+
+    A re-iterable base (list, tuple, range, set, another source) is re-read on
+    every iteration. A one-shot base (a generator, a file object, any
+    iterator) can be iterated once; a second iteration raises `RuntimeError`
+    rather than silently yielding nothing.
+
+    >>> import genpipe as gp
+    >>> letters = gp.source(["a", "b"])
+    >>> list(letters) == list(letters) == ["a", "b"]
+    True
+    >>> once = gp.source(c for c in "ab")
+    >>> list(once)
+    ['a', 'b']
+    >>> list(once)
+    Traceback (most recent call last):
+    ...
+    RuntimeError: source(<generator ...>) wraps a one-shot iterator that was ...
+    """
+    if isinstance(items, Source):
+        return items
+    if not isinstance(items, Iterable):
+        raise TypeError(
+            "source() needs an iterable (a list, a generator, ...), "
+            f"got {describe(items)}"
+        )
+    label = f"source({_base_repr(items)})"
+    one_shot = isinstance(items, Iterator)
+    return Source(Base(items.__iter__, label, one_shot=one_shot))
+
+
+def _base_repr(items: object) -> str:
+    if isinstance(items, Iterator):
+        return f"<{type(items).__name__} ...>"
+    return describe(items)
+
+
+def pipeline(*stages: Stage[Any, Any]) -> Stage[Any, Any]:
+    """Chain stages left to right: ``pipeline(a, b, c)`` is ``a | b | c``.
+
+    Handy when the stages come from a list. The result is typed
+    ``Stage[Any, Any]``; write ``a | b | c`` to keep element types.
+
+    >>> import genpipe as gp
+    >>> gp.pipeline(gp.map(abs), gp.take(2)).eager([-1, -2, -3])
+    [1, 2]
+    """
+    if not stages:
+        raise ValueError("pipeline() needs at least one stage")
+    for each in stages:
+        if not isinstance(each, Stage):
+            raise TypeError(f"pipeline() takes stages, got {describe(each)}")
+    return Stage._chain(tuple(part for each in stages for part in each._parts))
+
+
+def stage(
+    fn: Callable[[Iterable[T]], Iterator[U]],
+    *,
+    eager: Callable[[list[T]], list[U]] | None = None,
+    name: str | None = None,
+) -> Stage[T, U]:
+    """Turn a generator function ``Iterable[T] -> Iterator[U]`` into a `Stage`.
+
+    ``eager`` is its reference implementation, used by `Stage.eager` and
+    `genpipe.testing`; without it the eager face runs ``fn`` over a list,
+    which makes the lazy == eager check vacuous for this stage. ``name``
+    overrides the name shown by ``repr``.
+
+    >>> import genpipe as gp
+    >>> def running_max(items):
+    ...     best = None
+    ...     for item in items:
+    ...         best = item if best is None else max(best, item)
+    ...         yield best
+    >>> clamp = gp.stage(running_max)
+    >>> [3, 1, 4, 1, 5] | clamp | gp.to_list()
+    [3, 3, 4, 4, 5]
+    >>> clamp
+    running_max
+    """
+    check_callable("stage", "fn", fn)
+    if eager is not None:
+        check_callable("stage", "eager", eager)
+    reference = eager if eager is not None else (lambda items: list(fn(items)))
+    return Stage(fn, reference, name if name is not None else describe(fn))
+
+
+def open_chain(
+    items: Iterable[Any], parts: tuple[Stage[Any, Any], ...]
+) -> list[Iterator[Any]]:
+    """Apply each stage's lazy face in turn; return every iterator, newest last."""
+    chain = [iter(items)]
+    for part in parts:
+        chain.append(part._lazy(chain[-1]))
+    return chain
+
+
+def close_chain(chain: list[Iterator[Any]]) -> None:
+    """Close every iterator of a chain that can be closed, newest first."""
+    for iterator in reversed(chain):
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+def consume_chain(
+    chain: list[Iterator[Any]], consume: Callable[[Iterator[Any]], R]
+) -> R:
+    try:
+        return consume(chain[-1])
+    finally:
+        close_chain(chain)

@@ -1,0 +1,192 @@
+"""Sinks: terminal consumers that turn a stream into one result."""
+
+from __future__ import annotations
+
+import collections
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, overload
+
+from genpipe._core import Sink, call_repr
+from genpipe._validate import check_callable
+
+T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+A = TypeVar("A")
+D = TypeVar("D")
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "..."
+
+
+_MISSING: Any = _Missing()
+
+
+def to_list() -> Sink[T, list[T]]:
+    """Collect the stream into a list.
+
+    >>> import genpipe as gp
+    >>> range(3) | gp.to_list()
+    [0, 1, 2]
+    """
+    return Sink(list, "to_list()")
+
+
+def to_set() -> Sink[T, set[T]]:
+    """Collect the stream into a set.
+
+    >>> import genpipe as gp
+    >>> sorted("abca" | gp.to_set())
+    ['a', 'b', 'c']
+    """
+    return Sink(set, "to_set()")
+
+
+@overload
+def to_dict(key: Callable[[T], K]) -> Sink[T, dict[K, T]]: ...
+@overload
+def to_dict(key: Callable[[T], K], value: Callable[[T], V]) -> Sink[T, dict[K, V]]: ...
+def to_dict(
+    key: Callable[[Any], Any], value: Callable[[Any], Any] | None = None
+) -> Sink[Any, dict[Any, Any]]:
+    """Collect into a dict of ``key(item)`` to ``value(item)`` (the item by default).
+
+    A repeated key keeps its last value.
+
+    >>> import genpipe as gp
+    >>> ["apple", "avocado", "banana"] | gp.to_dict(lambda s: s[0])
+    {'a': 'avocado', 'b': 'banana'}
+    >>> ["apple", "fig"] | gp.to_dict(str.upper, len)
+    {'APPLE': 5, 'FIG': 3}
+    """
+    check_callable("to_dict", "key", key)
+    if value is None:
+        return Sink(
+            lambda items: {key(item): item for item in items},
+            call_repr("to_dict", key),
+        )
+    check_callable("to_dict", "value", value)
+    return Sink(
+        lambda items: {key(item): value(item) for item in items},
+        call_repr("to_dict", key, value),
+    )
+
+
+@overload
+def reduce(fn: Callable[[T, T], T]) -> Sink[T, T]: ...
+@overload
+def reduce(fn: Callable[[A, T], A], initial: A) -> Sink[T, A]: ...
+def reduce(fn: Callable[[Any, Any], Any], initial: Any = None) -> Sink[Any, Any]:
+    """Fold the stream with ``fn``, like `functools.reduce`.
+
+    ``initial=None`` means not given: an empty stream then raises TypeError.
+
+    >>> import genpipe as gp
+    >>> [1, 2, 3] | gp.reduce(lambda a, b: a * b)
+    6
+    >>> [] | gp.reduce(lambda total, s: total + len(s), 0)
+    0
+    """
+    check_callable("reduce", "fn", fn)
+    if initial is None:
+        return Sink(lambda items: functools.reduce(fn, items), call_repr("reduce", fn))
+    return Sink(
+        lambda items: functools.reduce(fn, items, initial),
+        call_repr("reduce", fn, initial),
+    )
+
+
+def for_each(fn: Callable[[T], object]) -> Sink[T, None]:
+    """Call ``fn`` on every item for its side effect.
+
+    >>> import genpipe as gp
+    >>> ["a", "b"] | gp.for_each(print)
+    a
+    b
+    """
+    check_callable("for_each", "fn", fn)
+
+    def each(items: Iterator[T]) -> None:
+        for item in items:
+            fn(item)
+
+    return Sink(each, call_repr("for_each", fn))
+
+
+@overload
+def first() -> Sink[T, T]: ...
+@overload
+def first(default: D) -> Sink[T, T | D]: ...
+def first(default: Any = _MISSING) -> Sink[Any, Any]:
+    """The first item; it stops pulling right after it.
+
+    An empty stream raises ValueError unless ``default`` is given (``None``
+    included).
+
+    >>> import genpipe as gp
+    >>> gp.count(5) | gp.first()
+    5
+    >>> print([] | gp.first(default=None))
+    None
+    """
+
+    def take_first(items: Iterator[Any]) -> Any:
+        for item in items:
+            return item
+        if default is _MISSING:
+            raise ValueError("first() got an empty stream; pass default= to allow it")
+        return default
+
+    return Sink(take_first, _default_repr("first", default))
+
+
+@overload
+def last() -> Sink[T, T]: ...
+@overload
+def last(default: D) -> Sink[T, T | D]: ...
+def last(default: Any = _MISSING) -> Sink[Any, Any]:
+    """The last item; it consumes the whole stream, holding one item.
+
+    An empty stream raises ValueError unless ``default`` is given.
+
+    >>> import genpipe as gp
+    >>> range(4) | gp.last()
+    3
+    >>> [] | gp.last(default=0)
+    0
+    """
+
+    def take_last(items: Iterator[Any]) -> Any:
+        tail = collections.deque(items, maxlen=1)
+        if tail:
+            return tail[0]
+        if default is _MISSING:
+            raise ValueError("last() got an empty stream; pass default= to allow it")
+        return default
+
+    return Sink(take_last, _default_repr("last", default))
+
+
+def _default_repr(name: str, default: object) -> str:
+    if default is _MISSING:
+        return f"{name}()"
+    return call_repr(name, default=default)
+
+
+def drain() -> Sink[object, None]:
+    """Consume the stream for its side effects, keeping nothing.
+
+    >>> import genpipe as gp
+    >>> range(3) | gp.tap(print) | gp.drain()
+    0
+    1
+    2
+    """
+    return Sink(_drain, "drain()")
+
+
+def _drain(items: Iterator[object]) -> None:
+    collections.deque(items, maxlen=0)
