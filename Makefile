@@ -1,0 +1,67 @@
+# Every target creates the virtual environment it needs from uv.lock, so a
+# fresh clone needs only Python 3.11 and make. uv itself is pinned and
+# installed into .tools/ with pip.
+
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+# The other interpreters the test suite also runs on, where pyenv has them.
+OTHER_PYTHONS := 3.12 3.13
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+export UV_NO_PROGRESS := 1
+
+.PHONY: demo test lint typecheck pytest pytest-other-pythons docs bench-smoke bench clean
+
+demo: $(VENV)/.synced
+	$(BIN)/python examples/etl_demo.py
+
+test: lint typecheck pytest pytest-other-pythons docs bench-smoke
+	@echo "make test: all checks passed"
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(BIN)/mypy
+	$(BIN)/basedpyright
+
+pytest: $(VENV)/.synced
+	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -q
+
+pytest-other-pythons: $(UV)
+	@set -e; for version in $(OTHER_PYTHONS); do \
+	  interpreter=$$(ls -d $(PYENV_ROOT)/versions/$$version.*/bin/python$$version 2>/dev/null | sort -V | tail -n 1); \
+	  if [ -z "$$interpreter" ]; then echo "Python $$version not found: skipped"; continue; fi; \
+	  echo "== pytest on $$interpreter"; \
+	  UV_PROJECT_ENVIRONMENT=.venv-$$version $(UV) sync --quiet --frozen --extra dev --python $$interpreter; \
+	  HYPOTHESIS_PROFILE=ci-quick .venv-$$version/bin/pytest -q; \
+	done
+
+docs: $(VENV)/.synced
+	$(BIN)/mkdocs build --strict --quiet
+
+bench-smoke: $(VENV)/.synced
+	$(BIN)/python -m benchmarks --smoke
+
+bench: $(UV)
+	$(UV) sync --quiet --frozen --extra dev --group bench --python $(PYTHON)
+	$(BIN)/python -m benchmarks
+	@touch $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
+	@touch $@
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .venv-* site
