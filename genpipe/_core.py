@@ -24,16 +24,26 @@ Eager = Callable[[list[Any]], list[Any]]
 #: ``"regrouped"`` (same items in the same order, grouped differently).
 Comparison = Literal["exact", "multiset", "regrouped"]
 
-_short = reprlib.Repr()
+
+class _CodeRepr(reprlib.Repr):
+    """Truncated reprs that name functions and classes as code does, nested too."""
+
+    def repr1(self, x: Any, level: int) -> str:
+        name = getattr(x, "__qualname__", None)
+        if callable(x) and isinstance(name, str):
+            # A function defined inside another is `outer.<locals>.fn` to
+            # Python, but the code that uses it calls it `fn`.
+            return name.rpartition("<locals>.")[2]
+        return super().repr1(x, level)
+
+
+_short = _CodeRepr()
 _short.maxlist = _short.maxtuple = _short.maxset = _short.maxdict = 5
 _short.maxstring = _short.maxother = 40
 
 
 def describe(value: object) -> str:
-    """A short repr: functions by name, everything else truncated."""
-    name = getattr(value, "__qualname__", None)
-    if callable(value) and isinstance(name, str):
-        return name
+    """A short repr: functions and classes by name, everything else truncated."""
     return _short.repr(value)
 
 
@@ -418,6 +428,8 @@ def stage(
     check_callable("stage", "fn", fn)
     if eager is not None:
         check_callable("stage", "eager", eager)
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"stage() needs a str for name, got {describe(name)}")
     reference = eager if eager is not None else (lambda items: list(fn(items)))
     return Stage(fn, reference, name if name is not None else describe(fn))
 

@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar, overload
 
 from genpipe._core import Stage, call_repr
 from genpipe._errors import SKIPPED, Policy, RetryOn
-from genpipe._validate import check_callable, check_int
+from genpipe._validate import check_bool, check_callable, check_int
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -236,6 +236,7 @@ def sort(key: Callable[[T], Any] | None = None, reverse: bool = False) -> Stage[
     """
     if key is not None:
         check_callable("sort", "key", key)
+    check_bool("sort", "reverse", reverse)
     options: dict[str, object] = {}
     if key is not None:
         options["key"] = key

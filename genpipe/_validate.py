@@ -14,6 +14,14 @@ def check_callable(factory: str, param: str, value: object) -> None:
         )
 
 
+def check_bool(factory: str, param: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{factory}() needs True or False for {param}, got {value!r} "
+            f"of type {type(value).__name__}"
+        )
+
+
 def check_int(factory: str, param: str, value: object, *, minimum: int) -> int:
     """Return ``value`` if it is an int (not a bool) of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
