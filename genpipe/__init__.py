@@ -5,6 +5,8 @@
 [1, 9, 25, 49, 81]
 """
 
+from genpipe._buffering import buffer as buffer
+from genpipe._buffering import merge as merge
 from genpipe._core import Sink as Sink
 from genpipe._core import Source as Source
 from genpipe._core import Stage as Stage
@@ -15,6 +17,9 @@ from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
+from genpipe._readers import read_csv as read_csv
+from genpipe._readers import read_jsonl as read_jsonl
+from genpipe._readers import read_lines as read_lines
 from genpipe._selecting import distinct as distinct
 from genpipe._selecting import drop_while as drop_while
 from genpipe._selecting import filter as filter
@@ -32,6 +37,7 @@ from genpipe._sinks import to_set as to_set
 from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
+from genpipe._thread_map import thread_map as thread_map
 from genpipe._timing import interval as interval
 from genpipe._timing import throttle as throttle
 from genpipe._transforms import enumerate as enumerate
@@ -46,6 +52,9 @@ from genpipe._windowing import batch as batch
 from genpipe._windowing import group_by as group_by
 from genpipe._windowing import pairwise as pairwise
 from genpipe._windowing import window as window
+from genpipe._writers import write_csv as write_csv
+from genpipe._writers import write_jsonl as write_jsonl
+from genpipe._writers import write_lines as write_lines
 
 __version__ = "0.1.0"
 
@@ -58,6 +67,7 @@ __all__ = [
     "Source",
     "Stage",
     "batch",
+    "buffer",
     "count",
     "distinct",
     "drain",
@@ -73,8 +83,12 @@ __all__ = [
     "interval",
     "last",
     "map",
+    "merge",
     "pairwise",
     "pipeline",
+    "read_csv",
+    "read_jsonl",
+    "read_lines",
     "reduce",
     "repeat",
     "scan",
@@ -86,9 +100,13 @@ __all__ = [
     "take",
     "take_while",
     "tap",
+    "thread_map",
     "throttle",
     "to_dict",
     "to_list",
     "to_set",
     "window",
+    "write_csv",
+    "write_jsonl",
+    "write_lines",
 ]

@@ -317,14 +317,30 @@ class Source(Generic[Out]):
 class Base:
     """Where a `Source` gets a fresh iterator from, each time it is iterated."""
 
-    __slots__ = ("_lock", "_used", "label", "one_shot", "open_fresh")
+    __slots__ = (
+        "_lock",
+        "_materialise",
+        "_used",
+        "comparison",
+        "label",
+        "one_shot",
+        "open_fresh",
+    )
 
     def __init__(
-        self, open_fresh: Callable[[], Iterator[Any]], label: str, *, one_shot: bool
+        self,
+        open_fresh: Callable[[], Iterator[Any]],
+        label: str,
+        *,
+        one_shot: bool,
+        materialise: Callable[[], list[Any]] | None = None,
+        comparison: Comparison = "exact",
     ) -> None:
         self.open_fresh = open_fresh
         self.label = label
         self.one_shot = one_shot
+        self.comparison: Comparison = comparison
+        self._materialise = materialise
         self._used = False
         self._lock = threading.Lock()
 
@@ -341,6 +357,9 @@ class Base:
         return self.open_fresh()
 
     def materialise(self) -> list[Any]:
+        """The whole base as a list, computed the reference (sequential) way."""
+        if self._materialise is not None:
+            return self._materialise()
         return list(self.open())
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
+from genpipe._buffering import timed_batches
 from genpipe._core import Stage, call_repr
 from genpipe._validate import check_callable, check_int
 
@@ -110,12 +112,29 @@ def group_by(key: Callable[[T], K]) -> Stage[T, tuple[K, list[T]]]:
     return Stage(groups, reference, call_repr("group_by", key))
 
 
-def batch(size: int) -> Stage[T, list[T]]:
+def batch(
+    size: int,
+    *,
+    max_wait: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Stage[T, list[T]]:
     """Group items into lists of ``size``; the last list may be shorter.
+
+    With ``max_wait`` (seconds), a partial batch is also yielded once its
+    first item has waited that long, even while upstream is blocked — the
+    "flush every N items or T seconds" of loaders. That variant reads
+    upstream in a producer thread (at most ``size`` items ahead) and groups
+    by timing, so only the flattened output is deterministic. ``clock`` is
+    injectable for tests.
 
     >>> import genpipe as gp
     >>> range(5) | gp.batch(2) | gp.to_list()
     [[0, 1], [2, 3], [4]]
+    >>> range(5) | gp.batch(2, max_wait=0.5) | gp.flatten() | gp.to_list()
+    [0, 1, 2, 3, 4]
     """
     check_int("batch", "size", size, minimum=1)
-    return fixed_batches(size)
+    fixed: Stage[T, list[T]] = fixed_batches(size)
+    if max_wait is None:
+        return fixed
+    return timed_batches(fixed, size, max_wait, clock)

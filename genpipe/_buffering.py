@@ -1,0 +1,178 @@
+"""Producer threads decoupled from the consumer: buffer, merge, timed batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError
+from functools import partial
+from typing import Generic, NoReturn, TypeVar
+
+from genpipe._channel import END, TIMEOUT, Channel
+from genpipe._core import Base, Source, Stage, call_repr, source
+from genpipe._threads import ConcurrentIterator, Crew
+from genpipe._validate import check_callable, check_int, check_seconds
+
+T = TypeVar("T")
+Out = TypeVar("Out")
+
+
+class _Pumped(ConcurrentIterator[Out], Generic[T, Out]):
+    """One producer thread per upstream pumps items into a `Channel`."""
+
+    def __init__(self, label: str, upstreams: list[Iterator[T]], maxsize: int):
+        crew = Crew(label)
+        super().__init__(crew, upstreams)
+        self._channel: Channel[T] = Channel(crew, maxsize, len(upstreams))
+
+    def _start(self) -> None:
+        label = self._crew.label
+        for upstream in self._upstreams:
+            self._crew.start("producer", partial(self._channel.pump, upstream, label))
+
+    def _end(self) -> NoReturn:
+        """The channel is drained: close, and say why the stream ended."""
+        cancelled = self._crew.cancelled
+        self.close()
+        if cancelled:
+            raise CancelledError(f"{self._crew.label} was cancelled")
+        raise StopIteration
+
+
+class _ChannelIterator(_Pumped[T, T]):
+    """Yields the channel's items as they come."""
+
+    def __next__(self) -> T:
+        if not self._started or self._closed:
+            self._begin_wait()
+        try:
+            item = self._channel.get()
+        except BaseException as exc:
+            raise self._fail(exc) from None
+        if item is END:
+            self._end()
+        return item
+
+
+def buffer(maxsize: int = 64) -> Stage[T, T]:
+    """Run the upstream in its own producer thread, up to ``maxsize`` items ahead.
+
+    It turns a slow source (a network reader, a parser) into a prefetching
+    one: while the consumer works on one item, the next ones are already
+    being produced. A bigger ``maxsize`` absorbs burstier producers at the
+    cost of memory; when the buffer is full the producer waits. Order is
+    kept. A waiting consumer receives each item as soon as it is produced.
+
+    Sharp edge: the upstream is advanced in another thread, so it must not
+    rely on thread-local state of the consumer's thread.
+
+    >>> import genpipe as gp
+    >>> range(5) | gp.buffer(maxsize=2) | gp.map(str) | gp.to_list()
+    ['0', '1', '2', '3', '4']
+    """
+    check_int("buffer", "maxsize", maxsize, minimum=1)
+    label = "buffer()" if maxsize == 64 else call_repr("buffer", maxsize=maxsize)
+    return Stage(
+        lambda items: _ChannelIterator(label, [iter(items)], maxsize), list, label
+    )
+
+
+def merge(*sources: Iterable[T], maxsize: int = 64) -> Source[T]:
+    """Interleave several sources, each read by its own thread, in arrival order.
+
+    The merged stream ends when every source has ended; an exception in any
+    source stops the others and reaches the consumer after the items that
+    arrived before it. At most ``maxsize`` items (plus one per source) wait
+    to be consumed.
+
+    >>> import genpipe as gp
+    >>> sorted(gp.merge([1, 2], [10, 20], range(3)) | gp.to_list())
+    [0, 1, 1, 2, 2, 10, 20]
+    """
+    if not sources:
+        raise ValueError("merge() needs at least one source")
+    check_int("merge", "maxsize", maxsize, minimum=1)
+    parts = [source(each) for each in sources]
+    options = {"maxsize": maxsize} if maxsize != 64 else {}
+    label = call_repr("merge", *parts, **options)
+
+    def open_merged() -> Iterator[T]:
+        return _ChannelIterator(label, [iter(part) for part in parts], maxsize)
+
+    def merged_eagerly() -> list[T]:
+        return [item for part in parts for item in part.eager()]
+
+    return Source(
+        Base(
+            open_merged,
+            label,
+            one_shot=False,
+            materialise=merged_eagerly,
+            comparison="multiset",
+        )
+    )
+
+
+class _TimedBatchIterator(_Pumped[T, list[T]]):
+    """Yields lists of up to ``size`` items, cut short ``max_wait`` after the first."""
+
+    def __init__(
+        self,
+        label: str,
+        upstream: Iterator[T],
+        size: int,
+        max_wait: float,
+        clock: Callable[[], float],
+    ):
+        super().__init__(label, [upstream], maxsize=size)
+        self._size = size
+        self._max_wait = max_wait
+        self._clock = clock
+        self._held_error: BaseException | None = None
+
+    def __next__(self) -> list[T]:
+        if not self._started or self._closed:
+            self._begin_wait()
+        if self._held_error is not None:
+            error, self._held_error = self._held_error, None
+            raise self._fail(error)
+        batch: list[T] = []
+        deadline = None
+        while len(batch) < self._size:
+            try:
+                item = self._channel.get(deadline, self._clock)
+            except Exception as exc:
+                if not batch:
+                    raise self._fail(exc) from None
+                self._held_error = exc  # raised after the partial batch
+                break
+            except BaseException as exc:
+                raise self._fail(exc) from None
+            if item is TIMEOUT:
+                break
+            if item is END:
+                if batch and not self._crew.cancelled:
+                    break
+                self._end()
+            if deadline is None:
+                deadline = self._clock() + self._max_wait
+            batch.append(item)
+        return batch
+
+
+def timed_batches(
+    fixed: Stage[T, list[T]], size: int, max_wait: float, clock: Callable[[], float]
+) -> Stage[T, list[T]]:
+    """`batch` with ``max_wait``: a producer thread feeds a deadline-aware consumer.
+
+    ``fixed`` is the plain ``batch(size)``, whose eager face it shares: the
+    reference result groups by size alone.
+    """
+    max_wait = check_seconds("batch", "max_wait", max_wait, allow_zero=False)
+    check_callable("batch", "clock", clock)
+    label = call_repr("batch", size, max_wait=max_wait)
+    return Stage(
+        lambda items: _TimedBatchIterator(label, iter(items), size, max_wait, clock),
+        fixed._eager,
+        label,
+        comparison="regrouped",
+    )
