@@ -1,0 +1,143 @@
+"""What file sources and sinks share: argument checks, gzip, atomic replacement."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import IO, TYPE_CHECKING, TextIO, TypedDict
+
+from genpipe._core import describe
+
+if TYPE_CHECKING:
+    from _csv import _DialectLike, _QuotingType
+
+
+class CsvOptions(TypedDict, total=False):
+    """The keyword arguments `csv.reader` and `csv.writer` take."""
+
+    dialect: _DialectLike
+    delimiter: str
+    quotechar: str | None
+    escapechar: str | None
+    doublequote: bool
+    skipinitialspace: bool
+    lineterminator: str
+    quoting: _QuotingType
+    strict: bool
+
+
+def check_path(factory: str, path: object) -> str:
+    """Return ``path`` as a str if it is a non-empty str or `os.PathLike` path."""
+    if isinstance(path, str | os.PathLike):
+        text = os.fspath(path)
+        if isinstance(text, str):
+            if not text:
+                raise ValueError(f"{factory}() needs a file path, got an empty string")
+            return text
+    raise TypeError(
+        f"{factory}() needs a file path as a str or pathlib.Path, got {describe(path)}"
+    )
+
+
+def check_encoding(factory: str, encoding: object) -> None:
+    if not isinstance(encoding, str):
+        raise TypeError(
+            f"{factory}() needs encoding as a str such as 'utf-8', "
+            f"got {describe(encoding)}"
+        )
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(
+            f"{factory}() got the unknown encoding {encoding!r}; "
+            "pass a codec name such as 'utf-8' or 'latin-1'"
+        ) from None
+
+
+def check_csv_options(factory: str, options: CsvOptions) -> None:
+    try:
+        csv.reader((), **options)
+    except (TypeError, csv.Error) as exc:
+        raise TypeError(
+            f"{factory}() got csv options {options} that the csv module rejects "
+            f"({exc}); pass csv.reader's keyword arguments, such as "
+            "delimiter=';' or dialect='excel-tab'"
+        ) from exc
+
+
+def is_gzip(path: str) -> bool:
+    return path.endswith(".gz")
+
+
+def open_text(path: str, *, encoding: str, newline: str | None) -> TextIO:
+    """Open ``path`` for reading text, decompressing it if it ends in ``.gz``."""
+    if is_gzip(path):
+        return gzip.open(path, "rt", encoding=encoding, newline=newline)
+    return open(path, encoding=encoding, newline=newline)
+
+
+def read_text(path: str, *, encoding: str, newline: str | None) -> str:
+    """The whole text of ``path``, decompressed if it ends in ``.gz``."""
+    with open_text(path, encoding=encoding, newline=newline) as text:
+        return text.read()
+
+
+@contextmanager
+def replacing(path: str, *, encoding: str) -> Iterator[TextIO]:
+    """Write text that replaces ``path`` only if the ``with`` block completes.
+
+    The text goes to a hidden temporary file in the same folder, so the final
+    rename stays on one filesystem and is atomic: readers see the old file or
+    the new one, never a partial one. An exception in the block deletes the
+    temporary file and leaves ``path`` as it was. A path ending in ``.gz`` is
+    written compressed; line endings are written exactly as given.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with _durable_text(temporary, encoding=encoding, final_name=name) as text:
+            yield text
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.remove(temporary)
+        raise
+
+
+@contextmanager
+def _durable_text(path: str, *, encoding: str, final_name: str) -> Iterator[TextIO]:
+    """Create ``path`` and write text to it; fsync it if the block completes.
+
+    ``final_name``, the name the file will be renamed to, decides whether it is
+    compressed and is the name the gzip header records.
+    """
+    # Not tempfile.mkstemp: its files are private (0o600), while the file that
+    # replaces ``path`` should get the usual permissions (0o666 minus umask).
+    # O_BINARY (Windows only) keeps the C runtime from translating newlines.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags, 0o666)
+    try:
+        # The descriptor outlives the file objects so that it can be fsynced
+        # after they have flushed everything, gzip's trailer included.
+        with (
+            open(descriptor, "wb", closefd=False) as raw,
+            io.TextIOWrapper(
+                _compressed(raw, final_name) if is_gzip(final_name) else raw,
+                encoding=encoding,
+                newline="",
+            ) as text,
+        ):
+            yield text
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _compressed(raw: IO[bytes], final_name: str) -> gzip.GzipFile:
+    return gzip.GzipFile(filename=final_name, mode="wb", fileobj=raw)

@@ -1,0 +1,322 @@
+"""File sinks: round trips through the readers, atomic replacement, gzip, arguments."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import genpipe as gp
+from tests.strategies import lines
+
+#: Hypothesis examples reuse one tmp_path: each example overwrites its files.
+reuses_tmp_path = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+#: Text as it appears in records: any character but lone surrogates (no codec
+#: writes them), with the characters that CSV must quote made frequent.
+record_text = st.text(
+    st.sampled_from(',;"\r\n \x00') | st.characters(codec="utf-8"),
+    max_size=8,
+)
+
+
+@st.composite
+def csv_tables(draw: st.DrawFn) -> tuple[list[str], list[dict[str, str]]]:
+    """Columns, and records that have exactly those keys."""
+    columns = draw(st.lists(record_text, min_size=1, max_size=4, unique=True))
+    fields = st.lists(record_text, min_size=len(columns), max_size=len(columns))
+    rows = draw(st.lists(fields, max_size=6))
+    return columns, [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | record_text,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(record_text, inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+compressions = pytest.mark.parametrize("suffix", ["", ".gz"], ids=["plain", "gzip"])
+
+
+# Round trips: what a writer writes, its reader reads back
+
+
+@compressions
+@reuses_tmp_path
+@given(written=st.lists(lines, max_size=6))
+def test_write_lines_then_read_lines_gives_the_lines_back(
+    tmp_path: Path, suffix: str, written: list[str]
+) -> None:
+    path = tmp_path / f"out.txt{suffix}"
+    assert written | gp.write_lines(path) == len(written)
+    read = gp.read_lines(path)
+    assert list(read) == read.eager() == written
+
+
+@compressions
+@reuses_tmp_path
+@given(written=st.lists(json_values, max_size=6))
+def test_write_jsonl_then_read_jsonl_gives_the_values_back(
+    tmp_path: Path, suffix: str, written: list[Any]
+) -> None:
+    path = tmp_path / f"out.jsonl{suffix}"
+    assert written | gp.write_jsonl(path) == len(written)
+    read = gp.read_jsonl(path)
+    assert list(read) == read.eager() == written
+
+
+@compressions
+@reuses_tmp_path
+@given(table=csv_tables(), name_columns=st.booleans())
+def test_write_csv_then_read_csv_gives_the_records_back(
+    tmp_path: Path,
+    suffix: str,
+    table: tuple[list[str], list[dict[str, str]]],
+    name_columns: bool,
+) -> None:
+    columns, records = table
+    path = tmp_path / f"out.csv{suffix}"
+    write = gp.write_csv(path, columns) if name_columns else gp.write_csv(path)
+    assert records | write == len(records)
+    read = gp.read_csv(path)
+    assert list(read) == read.eager() == records
+
+
+# write_lines and write_jsonl
+
+
+def test_write_lines_writes_a_newline_after_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    ["a", "", "b"] | gp.write_lines(path)
+    assert path.read_bytes() == b"a\n\nb\n"
+
+
+def test_write_lines_encodes_with_the_given_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    ["Zürich"] | gp.write_lines(path, encoding="latin-1")
+    assert path.read_bytes() == "Zürich\n".encode("latin-1")
+
+
+def test_write_jsonl_writes_non_ascii_text_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    [{"city": "Zürich"}] | gp.write_jsonl(path)
+    assert path.read_bytes() == '{"city": "Zürich"}\n'.encode()
+
+
+def test_write_jsonl_of_a_value_json_cannot_encode_writes_no_file(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "out.jsonl"
+    with pytest.raises(TypeError, match="set is not JSON serializable"):
+        [1, {2}] | gp.write_jsonl(path)
+    assert os.listdir(tmp_path) == []
+
+
+# write_csv
+
+
+def test_write_csv_takes_the_columns_from_the_first_record(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    [{"b": 1, "a": 2}, {"a": 3, "b": 4}] | gp.write_csv(path)
+    assert path.read_text().splitlines() == ["b,a", "1,2", "4,3"]
+
+
+def test_write_csv_writes_missing_keys_and_none_as_empty_fields(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    records: list[dict[str, int | None]] = [{"a": 1, "b": None}, {"b": 2}]
+    records | gp.write_csv(path, ["a", "b"])
+    assert path.read_text().splitlines() == ["a,b", "1,", ",2"]
+
+
+def test_write_csv_record_with_an_unknown_key_is_an_error_naming_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "out.csv"
+    path.write_text("old")
+    records = [{"a": 1}, {"a": 2, "zip": 3}]
+    with pytest.raises(
+        ValueError, match=r"record \{'a': 2, 'zip': 3\} with keys \['zip'\]"
+    ):
+        records | gp.write_csv(path)
+    assert os.listdir(tmp_path) == ["out.csv"]
+    assert path.read_text() == "old"
+
+
+def test_write_csv_passes_csv_options_to_the_writer(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    [{"a": "x;y", "b": 1}] | gp.write_csv(path, delimiter=";", lineterminator="\n")
+    assert path.read_text() == 'a;b\n"x;y";1\n'
+
+
+def test_write_csv_of_an_empty_stream_writes_a_header_only_if_given(
+    tmp_path: Path,
+) -> None:
+    unnamed, named = tmp_path / "unnamed.csv", tmp_path / "named.csv"
+    assert [] | gp.write_csv(unnamed) == 0
+    assert [] | gp.write_csv(named, ["a", "b"]) == 0
+    assert unnamed.read_text() == ""
+    assert named.read_bytes() == b"a,b\r\n"
+
+
+def test_write_csv_with_an_empty_first_record_asks_for_fieldnames(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(ValueError, match=r"empty first record.*pass fieldnames="):
+        [{}] | gp.write_csv(tmp_path / "out.csv")
+    assert os.listdir(tmp_path) == []
+
+
+# Every writer: atomic replacement, gzip, permissions
+
+WRITERS: dict[str, tuple[Callable[[Path], gp.Sink[Any, int]], list[Any]]] = {
+    "lines": (gp.write_lines, ["a", "b", "c"]),
+    "jsonl": (gp.write_jsonl, [1, 2, 3]),
+    "csv": (gp.write_csv, [{"n": 1}, {"n": 2}, {"n": 3}]),
+}
+every_writer = pytest.mark.parametrize("kind", WRITERS)
+
+
+class HalfwayError(Exception):
+    """Raised by a stream partway through."""
+
+
+def failing_after_first(items: list[Any]) -> Iterator[Any]:
+    yield items[0]
+    raise HalfwayError
+
+
+@every_writer
+def test_a_stream_failing_halfway_leaves_the_old_file_and_no_temporary_file(
+    tmp_path: Path, kind: str
+) -> None:
+    write, items = WRITERS[kind]
+    path = tmp_path / "out"
+    path.write_text("old")
+    with pytest.raises(HalfwayError):
+        failing_after_first(items) | write(path)
+    assert os.listdir(tmp_path) == ["out"]
+    assert path.read_text() == "old"
+
+
+@every_writer
+def test_a_stream_failing_halfway_creates_no_file(tmp_path: Path, kind: str) -> None:
+    write, items = WRITERS[kind]
+    with pytest.raises(HalfwayError):
+        failing_after_first(items) | write(tmp_path / "out")
+    assert os.listdir(tmp_path) == []
+
+
+@every_writer
+def test_the_old_file_stays_until_the_stream_ends_then_is_replaced(
+    tmp_path: Path, kind: str
+) -> None:
+    write, items = WRITERS[kind]
+    path = tmp_path / "out"
+    path.write_text("old")
+    during: list[tuple[str, list[str]]] = []
+
+    def look(_: object) -> None:
+        during.append((path.read_text(), sorted(os.listdir(tmp_path))))
+
+    assert items | gp.tap(look) | write(path) == len(items)
+    assert all(text == "old" for text, _ in during)
+    names = during[-1][1]
+    assert len(names) == 2
+    assert names[0].startswith(".out.")
+    assert os.listdir(tmp_path) == ["out"]
+    assert path.read_text() != "old"
+
+
+@every_writer
+def test_a_gz_path_is_written_as_gzip_naming_the_final_file(
+    tmp_path: Path, kind: str
+) -> None:
+    write, items = WRITERS[kind]
+    path = tmp_path / "out.gz"
+    items | write(path)
+    compressed = path.read_bytes()
+    assert compressed.startswith(b"\x1f\x8b")
+    assert compressed[10:14] == b"out\x00"  # the name in the header, minus .gz
+    assert len(gzip.decompress(compressed).splitlines()) >= len(items)
+
+
+@every_writer
+def test_a_new_file_gets_the_usual_permissions(tmp_path: Path, kind: str) -> None:
+    write, items = WRITERS[kind]
+    umask = os.umask(0o027)
+    try:
+        items | write(tmp_path / "out")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o640
+
+
+@every_writer
+def test_writing_into_a_missing_folder_raises_and_creates_nothing(
+    tmp_path: Path, kind: str
+) -> None:
+    write, items = WRITERS[kind]
+    with pytest.raises(FileNotFoundError):
+        items | write(tmp_path / "missing" / "out")
+    assert os.listdir(tmp_path) == []
+
+
+# Arguments and repr
+
+
+@every_writer
+@pytest.mark.parametrize("path", [None, 3, b"out.txt"])
+def test_a_writer_rejects_a_path_that_is_not_a_str_or_pathlike(
+    kind: str, path: object
+) -> None:
+    write, _ = WRITERS[kind]
+    with pytest.raises(TypeError, match=r"needs a file path as a str or pathlib.Path"):
+        write(path)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("write", [gp.write_lines, gp.write_csv])
+def test_a_writer_rejects_an_unknown_encoding_when_built(
+    write: Callable[..., object],
+) -> None:
+    with pytest.raises(ValueError, match=r"unknown encoding 'utf-99'"):
+        write("out", encoding="utf-99")
+
+
+@pytest.mark.parametrize("fieldnames", ["ab", [], [1, 2], 7])
+def test_write_csv_rejects_fieldnames_that_are_not_a_list_of_str(
+    fieldnames: Any,
+) -> None:
+    with pytest.raises(TypeError, match=r"needs fieldnames as a non-empty list of str"):
+        gp.write_csv("out.csv", fieldnames)
+
+
+def test_write_csv_rejects_a_column_named_twice() -> None:
+    with pytest.raises(ValueError, match=r"column twice in fieldnames \['a', 'a'\]"):
+        gp.write_csv("out.csv", ["a", "a"])
+
+
+def test_write_csv_rejects_options_csv_writer_rejects() -> None:
+    with pytest.raises(TypeError, match=r"csv options .* that the csv module rejects"):
+        gp.write_csv("out.csv", quotechar="''")
+
+
+def test_writer_reprs_read_like_the_code_that_built_them() -> None:
+    assert repr(gp.write_lines(Path("a.txt"))) == "write_lines('a.txt')"
+    assert repr(gp.map(str) | gp.write_jsonl("a.jsonl")) == (
+        "map(str) | write_jsonl('a.jsonl')"
+    )
+    assert repr(gp.write_csv("a.csv", ["x"], encoding="latin-1", delimiter=";")) == (
+        "write_csv('a.csv', ['x'], encoding='latin-1', delimiter=';')"
+    )
