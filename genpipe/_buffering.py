@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import CancelledError
 from functools import partial
 from typing import Generic, NoReturn, TypeVar
 
@@ -31,26 +31,39 @@ class _Pumped(ConcurrentIterator[Out], Generic[T, Out]):
 
     def _end(self) -> NoReturn:
         """The channel is drained: close, and say why the stream ended."""
-        cancelled = self._crew.cancelled
+        self._raise_if_cancelled()
         self.close()
-        if cancelled:
-            raise CancelledError(f"{self._crew.label} was cancelled")
         raise StopIteration
 
 
 class _ChannelIterator(_Pumped[T, T]):
     """Yields the channel's items as they come."""
 
+    def __init__(self, label: str, upstreams: list[Iterator[T]], maxsize: int):
+        super().__init__(label, upstreams, maxsize)
+        self._items = self._channel.items
+
     def __next__(self) -> T:
-        if not self._started or self._closed:
-            self._begin_wait()
+        # The hot path: one atomic popleft, no lock, no extra call.
         try:
-            item = self._channel.get()
-        except BaseException as exc:
-            raise self._fail(exc) from None
+            item = self._items.popleft()
+        except IndexError:
+            return self._wait_for_next(self._wait_for_item)
+        if self._channel.producers_waiting:
+            self._channel.after_take()
+        return item
+
+    def _wait_for_item(self) -> T:
+        item = self._channel.get()
         if item is END:
             self._end()
         return item
+
+    def _shut_down(self, join_timeout: float | None) -> None:
+        # A producer stuck in its upstream may still add an item; the hot
+        # path must not hand it out after the end.
+        self._items = deque()
+        super()._shut_down(join_timeout)
 
 
 def buffer(maxsize: int = 64) -> Stage[T, T]:
@@ -130,11 +143,12 @@ class _TimedBatchIterator(_Pumped[T, list[T]]):
         self._held_error: BaseException | None = None
 
     def __next__(self) -> list[T]:
-        if not self._started or self._closed:
-            self._begin_wait()
+        return self._wait_for_next(self._next_batch)
+
+    def _next_batch(self) -> list[T]:
         if self._held_error is not None:
             error, self._held_error = self._held_error, None
-            raise self._fail(error)
+            raise error
         batch: list[T] = []
         deadline = None
         while len(batch) < self._size:
@@ -142,11 +156,9 @@ class _TimedBatchIterator(_Pumped[T, list[T]]):
                 item = self._channel.get(deadline, self._clock)
             except Exception as exc:
                 if not batch:
-                    raise self._fail(exc) from None
+                    raise
                 self._held_error = exc  # raised after the partial batch
                 break
-            except BaseException as exc:
-                raise self._fail(exc) from None
             if item is TIMEOUT:
                 break
             if item is END:

@@ -10,7 +10,7 @@ once, and while it is busy items simply pile up (up to ``maxsize``).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 from genpipe._threads import POLL_SECONDS, Crew
@@ -43,7 +43,9 @@ class Channel(Generic[T]):
 
     def __init__(self, crew: Crew, maxsize: int, producers: int) -> None:
         self._crew = crew
-        self._items: deque[T] = deque()
+        #: The items in transit; consumers may ``popleft`` directly, then
+        #: call `after_take` if `producers_waiting`.
+        self.items: deque[T] = deque()
         self._maxsize = maxsize
         # Producers resume only once the consumer has taken half the items,
         # so a full channel costs one wake-up per maxsize / 2 items.
@@ -56,11 +58,11 @@ class Channel(Generic[T]):
         # GIL, "set flag, then re-check" on one side and "change the deque,
         # then read the flag" on the other cannot both miss each other.
         self._consumer_waiting = False
-        self._producers_waiting = 0
+        self.producers_waiting = 0
 
     def pump(self, upstream: Iterator[T], label: str) -> None:
         """Producer thread body: move ``upstream``'s items in until it ends or stops."""
-        crew, items, maxsize = self._crew, self._items, self._maxsize
+        crew, items, maxsize = self._crew, self.items, self._maxsize
         append = items.append
         try:
             for item in upstream:
@@ -87,8 +89,8 @@ class Channel(Generic[T]):
     def _wait_for_room(self) -> None:
         crew = self._crew
         with crew.lock:
-            while len(self._items) > self._resume_at and not crew.stopping:
-                self._producers_waiting += 1
+            while len(self.items) > self._resume_at and not crew.stopping:
+                self.producers_waiting += 1
                 self._room.wait(POLL_SECONDS)
 
     def _wake_consumer(self) -> None:
@@ -101,35 +103,47 @@ class Channel(Generic[T]):
 
     def _wake_producers(self) -> None:
         with self._crew.lock:
-            if self._producers_waiting:
-                self._producers_waiting = 0
+            if self.producers_waiting:
+                self.producers_waiting = 0
                 self._room.notify_all()
 
-    def get(self, deadline: float | None = None, clock: Any = None) -> T:
+    def get(
+        self,
+        deadline: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> T:
         """The next item, `END` when all producers are done, or `TIMEOUT`.
 
         ``deadline`` is on ``clock``'s scale. Raises a producer's exception
         once the items that arrived before it are taken.
         """
         try:
-            item = self._items.popleft()
+            item = self.items.popleft()
         except IndexError:
             item = self._wait_for_item(deadline, clock)
-        if self._producers_waiting and len(self._items) <= self._resume_at:
-            self._wake_producers()
+        if self.producers_waiting:
+            self.after_take()
         return item
 
-    def _wait_for_item(self, deadline: float | None, clock: Any) -> T:
+    def after_take(self) -> None:
+        """Let waiting producers go on once the consumer has made enough room."""
+        if len(self.items) <= self._resume_at:
+            self._wake_producers()
+
+    def _wait_for_item(
+        self, deadline: float | None, clock: Callable[[], float] | None
+    ) -> T:
         crew = self._crew
         with crew.lock:
             try:
-                while not self._items:
+                while not self.items:
                     if self._failure is not None:
                         raise self._failure
                     if self._open_producers == 0 or crew.stopping:
                         return END  # type: ignore[no-any-return]
                     timeout = POLL_SECONDS
                     if deadline is not None:
+                        assert clock is not None, "a deadline needs its clock"
                         remaining = deadline - clock()
                         if remaining <= 0:
                             return TIMEOUT  # type: ignore[no-any-return]
@@ -138,4 +152,4 @@ class Channel(Generic[T]):
                     self._ready.wait(timeout)
             finally:
                 self._consumer_waiting = False
-            return self._items.popleft()
+            return self.items.popleft()

@@ -253,20 +253,17 @@ class _ThreadMapIterator(ConcurrentIterator[U]):
         try:
             return next(self._current)
         except StopIteration:
-            return self._next_from_new_chunk()
+            return self._wait_for_next(self._next_from_new_chunk)
 
     def _next_from_new_chunk(self) -> U:
         while True:
-            if self._chunk is not None and self._chunk.error is not None:
-                error, self._chunk.error = self._chunk.error, None
-                raise self._fail(error)
-            self._begin_wait()
-            try:
-                chunk = self._run.next_chunk(self._chunk, self._next_out)
-            except BaseException as exc:  # e.g. KeyboardInterrupt while waiting
-                raise self._fail(exc) from None
+            finished = self._chunk
+            if finished is not None and finished.error is not None:
+                error, finished.error = finished.error, None
+                raise error
+            chunk = self._run.next_chunk(finished, self._next_out)
             if chunk is None:
-                self._begin_wait()  # raises CancelledError if cancelled
+                self._raise_if_cancelled()
                 self.close()
                 raise StopIteration
             self._chunk = chunk

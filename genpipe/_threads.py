@@ -19,6 +19,7 @@ import logging
 import reprlib
 import sys
 import threading
+import time
 import weakref
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
@@ -34,6 +35,9 @@ log = logging.getLogger("genpipe")
 POLL_SECONDS = 0.1
 #: How long the exit hook waits for one abandoned crew before giving up on it.
 EXIT_JOIN_SECONDS = 1.0
+#: How long a cancelled consumer waits for threads stuck in user code; they
+#: finish that call in the background, then exit.
+CANCEL_JOIN_SECONDS = 0.1
 
 _thread_numbers = itertools.count(1)
 _live_crews: weakref.WeakSet[Crew] = weakref.WeakSet()
@@ -100,13 +104,21 @@ class Crew:
                 "%s also failed after the run stopped", self.label, exc_info=exc
             )
 
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for every thread to end (the caller's own thread excepted)."""
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for every thread to end (the caller's own excepted); True if all did.
+
+        ``timeout`` bounds the whole wait, not each thread's.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
         current = threading.current_thread()
         for thread in self._threads:
             if thread is not current:
-                thread.join(timeout)
-        _live_crews.discard(self)
+                remaining = None if deadline is None else deadline - time.monotonic()
+                thread.join(None if remaining is None else max(remaining, 0))
+        finished = not any(t.is_alive() for t in self._threads if t is not current)
+        if finished:
+            _live_crews.discard(self)
+        return finished
 
 
 @atexit.register
@@ -168,15 +180,28 @@ class ConcurrentIterator(Iterator[T]):
             self._started = True
             self._owner = threading.current_thread()
             self._start()
+        self._raise_if_cancelled()
+
+    def _raise_if_cancelled(self) -> None:
         if self._crew.cancelled:
-            self.close()
+            self._shut_down(CANCEL_JOIN_SECONDS)
             raise CancelledError(f"{self._crew.label} was cancelled")
 
-    def _fail(self, exc: BaseException) -> BaseException:
-        """Close the run, then return ``exc`` for the consumer to raise."""
-        self._crew.surface(exc)
-        self.close()
-        return exc
+    def _wait_for_next(self, step: Callable[[], T]) -> T:
+        """Run the slow path of ``next()``: start if needed, then ``step()``.
+
+        Any exception but StopIteration — a user's, a cancellation, a
+        KeyboardInterrupt while waiting — closes the run before it propagates.
+        """
+        try:
+            self._begin_wait()
+            return step()
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self._crew.surface(exc)
+            self.close()
+            raise
 
     def cancel(self) -> None:
         """Stop the run from any thread; a blocked ``next()`` raises CancelledError."""
@@ -200,13 +225,18 @@ class ConcurrentIterator(Iterator[T]):
                 f"{self._crew.label}: close() must be called by the thread "
                 "that iterates it; call cancel() from other threads"
             )
+        self._shut_down(None)
+
+    def _shut_down(self, join_timeout: float | None) -> None:
         self._closed = True
         self._crew.stop()
-        self._crew.join()
-        for upstream in self._upstreams:
-            close = getattr(upstream, "close", None)
-            if close is not None:
-                close()
+        # An upstream still being advanced by a stuck thread cannot be closed
+        # from here; it is closed when that thread lets go of it.
+        if self._crew.join(join_timeout):
+            for upstream in self._upstreams:
+                close = getattr(upstream, "close", None)
+                if close is not None:
+                    close()
         self._crew.log_unsurfaced()
 
     def __del__(self) -> None:

@@ -1,0 +1,263 @@
+"""Lifecycle guarantees shared by every concurrent stage: no thread outlives its run."""
+
+from __future__ import annotations
+
+import _thread
+import gc
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
+
+import pytest
+
+import genpipe as gp
+from tests.conftest import genpipe_threads, wait_for_no_genpipe_threads
+from tests.threads_support import (
+    CONCURRENT_STAGES,
+    PROMPTLY,
+    GuardedSource,
+    endless,
+    flat,
+    wait_until,
+)
+
+StageFactory = Callable[[], gp.Stage[int, object]]
+
+each_stage = pytest.mark.parametrize(
+    "make_stage",
+    [factory for _, factory in CONCURRENT_STAGES],
+    ids=[name for name, _ in CONCURRENT_STAGES],
+)
+
+
+def flat_one(item: object) -> object:
+    """Unpack a one-item batch, so a timed batch can feed thread_map."""
+    return item[0] if isinstance(item, list) else item
+
+
+def assert_all_threads_joined() -> None:
+    alive = wait_for_no_genpipe_threads(1.0)
+    assert not alive, f"still running: {[t.name for t in alive]}"
+
+
+@each_stage
+def test_building_and_iter_start_no_thread_and_pull_nothing(
+    make_stage: StageFactory,
+) -> None:
+    upstream = GuardedSource(range(10))
+    flow = gp.source(upstream) | make_stage() | make_stage()
+    it = iter(flow)
+    assert upstream.pulls == 0
+    assert genpipe_threads() == []
+    assert flat([next(it)]) == [0]
+    assert genpipe_threads() != []
+    it.close()  # type: ignore[attr-defined]
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_exhaustion_joins_all_threads(make_stage: StageFactory) -> None:
+    assert flat(range(50) | make_stage()) == list(range(50))
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_break_from_endless_source_joins_all_threads(make_stage: StageFactory) -> None:
+    for n in gp.source(endless()) | make_stage():
+        if n in (20, [20]):
+            break
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_leaving_open_block_joins_threads_and_closes_upstream(
+    make_stage: StageFactory,
+) -> None:
+    upstream = GuardedSource(endless())
+    with (gp.source(upstream) | make_stage()).open() as it:
+        assert flat([next(it)]) == [0]
+    assert_all_threads_joined()
+    assert upstream.closed
+
+
+@each_stage
+def test_close_joins_threads_blocked_on_a_full_buffer(make_stage: StageFactory) -> None:
+    upstream = GuardedSource(endless())
+    it = make_stage()(upstream)
+    next(it)
+    # The producer side fills its bounded buffer and waits for room.
+    assert wait_until(lambda: upstream.pulls >= 2)
+    it.close()  # type: ignore[attr-defined]
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_garbage_collection_joins_threads(make_stage: StageFactory) -> None:
+    it = make_stage()(endless())
+    next(it)
+    del it
+    gc.collect()
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_source_exception_reaches_consumer_as_same_object_after_earlier_items(
+    make_stage: StageFactory,
+) -> None:
+    failure = OSError("disk gone")
+
+    def failing_source() -> Iterator[int]:
+        yield from range(5)
+        raise failure
+
+    received: list[object] = []
+    with pytest.raises(OSError) as caught:
+        for out in gp.source(failing_source()) | make_stage():
+            received.extend(flat([out]))
+    assert caught.value is failure
+    assert sorted(received) == [0, 1, 2, 3, 4]
+    assert any("upstream" in note for note in getattr(failure, "__notes__", []))
+    # The original frame where the source raised is still in the traceback.
+    frames = [frame.name for frame in caught.traceback]
+    assert "failing_source" in frames
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_upstream_is_only_advanced_by_one_thread_at_a_time(
+    make_stage: StageFactory,
+) -> None:
+    upstream = GuardedSource(range(3000))
+    stages = make_stage() | gp.thread_map(flat_one, workers=4) | make_stage()
+    assert sorted(flat(gp.source(upstream) | stages)) == list(range(3000))
+    assert upstream.overlaps == 0
+
+
+@each_stage
+def test_same_source_iterated_twice_runs_with_its_own_threads(
+    make_stage: StageFactory,
+) -> None:
+    flow = range(100) | make_stage()
+    first, second = iter(flow), iter(flow)
+    assert sorted(flat(first)) == sorted(flat(second)) == list(range(100))
+    assert_all_threads_joined()
+
+
+@each_stage
+def test_cancel_from_another_thread_wakes_a_blocked_consumer(
+    make_stage: StageFactory,
+) -> None:
+    release = threading.Event()
+
+    def stalled() -> Iterator[int]:
+        yield 1
+        release.wait(PROMPTLY)
+
+    it = make_stage()(stalled())
+    assert flat([next(it)]) == [1]
+    canceller = threading.Timer(0.05, it.cancel)  # type: ignore[attr-defined]
+    canceller.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(CancelledError):
+            next(it)
+        assert time.monotonic() - started < 1.0
+    finally:
+        # A producer stuck inside the source ends once the source lets go.
+        release.set()
+        canceller.join()
+    assert_all_threads_joined()
+
+
+def test_close_from_another_thread_is_refused() -> None:
+    it = gp.thread_map(abs)(endless())
+    next(it)
+    errors: list[BaseException] = []
+
+    def close_elsewhere() -> None:
+        try:
+            it.close()  # type: ignore[attr-defined]
+        except ValueError as exc:
+            errors.append(exc)
+
+    other = threading.Thread(target=close_elsewhere)
+    other.start()
+    other.join()
+    assert len(errors) == 1
+    assert "cancel()" in str(errors[0])
+    it.close()  # type: ignore[attr-defined]
+
+
+def test_keyboard_interrupt_while_waiting_stops_the_pipeline() -> None:
+    entered = threading.Event()
+
+    def slow(n: int) -> int:
+        entered.set()
+        threading.Event().wait(0.2)
+        return n
+
+    def interrupt_when_entered() -> None:
+        entered.wait(PROMPTLY)
+        _thread.interrupt_main()
+
+    interrupter = threading.Thread(target=interrupt_when_entered)
+    interrupter.start()
+    it = gp.thread_map(slow, workers=2)(endless())
+    with pytest.raises(KeyboardInterrupt):
+        next(it)
+    interrupter.join()
+    assert_all_threads_joined()
+
+
+def _run_script(body: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(body)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+
+
+def test_script_abandoning_a_half_read_buffer_exits_cleanly() -> None:
+    started = time.monotonic()
+    done = _run_script(
+        """
+        import itertools
+        import genpipe as gp
+        pending = iter(gp.source(itertools.count()) | gp.buffer() | gp.map(str))
+        print(next(pending), next(pending))
+        """
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "0 1\n", "")
+    assert time.monotonic() - started < 10
+
+
+def test_script_with_a_function_that_never_returns_still_exits() -> None:
+    done = _run_script(
+        """
+        import threading
+        import genpipe as gp
+        def forever(n):
+            if n:
+                threading.Event().wait()
+            return n
+        pending = iter(range(5) | gp.thread_map(forever, workers=2))
+        print(next(pending))
+        """
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "0\n", "")
+
+
+def test_threads_are_named_and_daemonic() -> None:
+    it = gp.thread_map(abs, workers=2)(endless())
+    next(it)
+    threads = genpipe_threads()
+    assert {t.name.split("-")[1] for t in threads} == {"feeder", "worker"}
+    assert all(t.daemon for t in threads)
+    it.close()  # type: ignore[attr-defined]
+    assert_all_threads_joined()

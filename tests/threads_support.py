@@ -1,0 +1,126 @@
+"""Doubles for testing concurrent stages: thread-safe instrumented sources.
+
+Everything here orders events with `threading.Event`, never with sleeps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Generic, TypeVar
+
+import genpipe as gp
+
+T = TypeVar("T")
+
+#: Generous bound for "this should happen promptly"; only reached on failure.
+PROMPTLY = 2.0
+
+
+class GuardedSource(Generic[T]):
+    """An iterator that records how far ahead of the consumer it was pulled.
+
+    ``pulls`` counts items handed out; the consumer reports what it received
+    with `received`; ``max_ahead`` is the most items ever pulled and not yet
+    received. A non-blocking lock catches two threads inside ``next()`` at
+    once (``overlaps``).
+    """
+
+    def __init__(self, items: Iterable[T]) -> None:
+        self._items = iter(items)
+        self._inside = threading.Lock()
+        self.pulls = 0
+        self.consumed = 0
+        self.max_ahead = 0
+        self.overlaps = 0
+        self.closed = False
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        if not self._inside.acquire(blocking=False):
+            self.overlaps += 1
+            self._inside.acquire()
+        try:
+            item = next(self._items)
+            self.pulls += 1
+            self.max_ahead = max(self.max_ahead, self.pulls - self.consumed)
+            return item
+        finally:
+            self._inside.release()
+
+    def received(self, count: int = 1) -> None:
+        self.consumed += count
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class PingPongSource:
+    """Yields 0, 1, 2, ... but item n + 1 only after the consumer got item n.
+
+    A stage that held items back to batch them would deadlock on it; the
+    wait for the consumer times out (and fails the test) after `PROMPTLY`.
+    """
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.delivered = threading.Semaphore(0)
+
+    def __iter__(self) -> Iterator[int]:
+        for n in range(self.count):
+            if n:
+                assert self.delivered.acquire(timeout=PROMPTLY), (
+                    f"{n - 1} was held back"
+                )
+            yield n
+
+    def got(self) -> None:
+        self.delivered.release()
+
+
+def blocking_source(
+    started: threading.Event, release: threading.Event
+) -> Iterator[int]:
+    """Yields 0, then waits for ``release`` before ending (or 1 s at most)."""
+    yield 0
+    started.set()
+    release.wait(1.0)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = PROMPTLY) -> bool:
+    """Poll ``condition`` until it holds; return whether it did in time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def endless() -> Iterator[int]:
+    return itertools.count()
+
+
+def flat(outputs: Iterable[object]) -> list[object]:
+    """The outputs with (nested) batches unpacked, so every stage reads alike."""
+    return [
+        x for out in outputs for x in (flat(out) if isinstance(out, list) else [out])
+    ]
+
+
+#: Every concurrent stage over ints, as (id, factory) pairs for parametrize.
+#: The timed batch has size 1 so that it never waits for its deadline; read
+#: its output through `flat`.
+CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
+    ("thread_map", lambda: gp.thread_map(abs, workers=3, maxsize=8)),
+    (
+        "thread_map_unordered",
+        lambda: gp.thread_map(abs, workers=3, ordered=False, maxsize=8),
+    ),
+    ("buffer", lambda: gp.buffer(maxsize=4)),
+    ("timed_batch", lambda: gp.batch(1, max_wait=30.0)),
+]
