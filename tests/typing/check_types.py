@@ -1,0 +1,129 @@
+"""Element types flow through pipelines: checked by mypy --strict and basedpyright.
+
+Type-checked, never run. Every line here holds for both checkers, so it shows
+the spelling that works everywhere:
+
+- ``|`` between stages built from annotated functions;
+- ``.then()`` wherever the next stage or sink has type variables of its own
+  (``take``, ``batch``, ``to_list``, ...) or takes a lambda. Pyright types
+  each side of ``|`` on its own, so there ``gp.take(1)`` and ``lambda n: ...``
+  have nothing to infer from; a method argument gets its types from the
+  receiver. mypy infers ``|`` in these places too: see check_mypy_only.py.
+
+Lines that must be type errors carry an ignore comment for each checker; mypy's
+``warn_unused_ignores`` and pyright's ``reportUnnecessaryTypeIgnoreComment``
+fail the check if one of them stops being an error.
+"""
+
+from collections.abc import Iterator
+from typing import Any, assert_type
+
+import genpipe as gp
+
+
+def parse(text: str) -> int:
+    return int(text)
+
+
+def show(number: int) -> str:
+    return str(number)
+
+
+def add(total: int, number: int) -> int:
+    return total + number
+
+
+def is_short(text: str) -> bool:
+    return len(text) < 3
+
+
+numbers = gp.source([1, 2, 3])
+assert_type(numbers, gp.Source[int])
+
+# | between stages of annotated functions: both checkers infer every type.
+assert_type(gp.map(parse) | gp.map(show), gp.Stage[str, str])
+assert_type(gp.filter(is_short) | gp.map(parse), gp.Stage[str, int])
+assert_type(numbers | gp.map(show), gp.Source[str])
+assert_type(numbers | gp.map(show) | gp.filter(is_short), gp.Source[str])
+assert_type([1, 2] | gp.map(show), gp.Source[str])
+assert_type(gp.map(show) | (gp.map(parse) | gp.map(show)), gp.Stage[int, str])
+# Stage is contravariant in its input: str() accepts any object, ints included.
+assert_type(numbers | gp.map(str), gp.Source[str])
+
+# .then() for lambdas and for stages and sinks with type variables of their own.
+assert_type(numbers.then(gp.map(str)).then(gp.to_list()), list[str])
+assert_type(numbers.then(gp.map(lambda n: n + 1)), gp.Source[int])
+assert_type(numbers.then(gp.filter(lambda n: n > 1)), gp.Source[int])
+assert_type(numbers.then(gp.flat_map(lambda n: [n, n])), gp.Source[int])
+assert_type(numbers.then(gp.take(2)), gp.Source[int])
+assert_type(numbers.then(gp.skip(1)), gp.Source[int])
+assert_type(numbers.then(gp.take_while(lambda n: n < 2)), gp.Source[int])
+assert_type(numbers.then(gp.drop_while(lambda n: n < 2)), gp.Source[int])
+assert_type(numbers.then(gp.distinct()), gp.Source[int])
+assert_type(numbers.then(gp.sort(key=lambda n: -n)), gp.Source[int])
+assert_type(numbers.then(gp.tap(print)), gp.Source[int])
+assert_type(numbers.then(gp.enumerate()), gp.Source[tuple[int, int]])
+assert_type(numbers.then(gp.scan(add)), gp.Source[int])
+assert_type(numbers.then(gp.scan(lambda text, n: text + str(n), "")), gp.Source[str])
+assert_type(numbers.then(gp.batch(2)), gp.Source[list[int]])
+assert_type(numbers.then(gp.window(2)), gp.Source[tuple[int, ...]])
+assert_type(numbers.then(gp.pairwise()), gp.Source[tuple[int, int]])
+assert_type(
+    numbers.then(gp.group_by(lambda n: n % 2 == 0)),
+    gp.Source[tuple[bool, list[int]]],
+)
+assert_type(numbers.then(gp.throttle(5)), gp.Source[int])
+assert_type(gp.map(parse).then(gp.take(2)), gp.Stage[str, int])
+assert_type(gp.map(parse).then(gp.batch(2)).then(gp.first()), gp.Sink[str, list[int]])
+
+# Sinks: running a source through one gives the result's type.
+assert_type(numbers.then(gp.to_list()), list[int])
+assert_type(numbers.then(gp.to_set()), set[int])
+assert_type(numbers.then(gp.to_dict(show)), dict[str, int])
+assert_type(numbers.then(gp.to_dict(show, lambda n: n / 2)), dict[str, float])
+assert_type(numbers.then(gp.reduce(add)), int)
+assert_type(numbers.then(gp.reduce(lambda total, n: total + n / 2, 0.0)), float)
+assert_type(numbers.then(gp.first()), int)
+assert_type(numbers.then(gp.last()), int)
+assert_type(numbers.then(gp.for_each(print)), None)
+assert_type(numbers.then(gp.drain()), None)
+assert_type(numbers | gp.map(show) | gp.for_each(print), None)
+assert_type(gp.map(parse).then(gp.to_list()), gp.Sink[str, list[int]])
+assert_type(["1"] | (gp.map(parse) | gp.reduce(add)), int)
+
+# A default joins the result type. Pyright infers a default of None or of the
+# element type inside .then(); for a default of another type see
+# check_mypy_only.py.
+assert_type(numbers.then(gp.first(default=None)), int | None)
+assert_type(numbers.then(gp.last(default=None)), int | None)
+assert_type(numbers.then(gp.last(default=0)), int)
+
+# Both faces of a stage, and the ways to run a source.
+assert_type(gp.map(show)([1, 2]), Iterator[str])
+assert_type(gp.map(show).eager([1, 2]), list[str])
+assert_type(numbers.eager(), list[int])
+assert_type(iter(numbers | gp.map(show)), Iterator[str])
+with (numbers | gp.map(show)).open() as shown:
+    assert_type(shown, Iterator[str])
+
+# Sources.
+assert_type(gp.count(), gp.Source[int])
+assert_type(gp.repeat("x", 3), gp.Source[str])
+assert_type(gp.generate(lambda: 1.5), gp.Source[float])
+assert_type(gp.interval(1.0), gp.Source[int])
+
+# Error options keep the element types; a handler returns a replacement.
+assert_type(gp.map(parse, on_error="skip"), gp.Stage[str, int])
+assert_type(gp.map(parse, on_error=lambda exc, text: -1), gp.Stage[str, int])
+assert_type(gp.map(parse, on_error=gp.DeadLetters()), gp.Stage[str, int])
+
+# pipeline() takes a list of any stages, so its element types are lost.
+assert_type(gp.pipeline(gp.map(show), gp.map(parse)), gp.Stage[Any, Any])
+
+# Type errors: mismatched element types, and misspelt options.
+ints_to_text: gp.Stage[int, str] = gp.map(show)
+bytes_to_text: gp.Stage[bytes, str] = gp.map(bytes.decode)
+ints_to_text | bytes_to_text  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
+gp.source(["1"]) | ints_to_text  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
+gp.source(["1"]).then(ints_to_text)  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
+gp.map(parse, on_error="ignore")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
