@@ -363,6 +363,11 @@ class Base:
         return list(self.open())
 
 
+def source_parts(flow: Source[Any]) -> tuple[Base, tuple[Stage[Any, Any], ...]]:
+    """A source's base and the single stages applied to it, for `genpipe.testing`."""
+    return flow._base, () if flow._stage is None else flow._stage._parts
+
+
 def source(items: Iterable[T]) -> Source[T]:
     """Make a `Source` from any iterable.
 
