@@ -60,6 +60,11 @@ def check_encoding(factory: str, encoding: object) -> None:
         ) from None
 
 
+def encoding_option(encoding: str) -> dict[str, object]:
+    """``encoding`` as a keyword for a ``repr``, or nothing if it is the default."""
+    return {} if encoding == "utf-8" else {"encoding": encoding}
+
+
 def check_csv_options(factory: str, options: CsvOptions) -> None:
     try:
         csv.reader((), **options)

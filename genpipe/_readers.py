@@ -18,6 +18,7 @@ from genpipe._files import (
     check_csv_options,
     check_encoding,
     check_path,
+    encoding_option,
     open_text,
     read_text,
 )
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CsvRecord = dict[str, str]
-#: What a handler may do with a CSV row that is not a record: the raw row is
-#: its fields, or None when the csv parser rejected the text outright.
+#: A read_csv handler gets the error and the row's fields (None when the csv
+#: parser rejected the text) and returns a record to use instead.
 CsvHandler = Callable[[RecordError, list[str] | None], CsvRecord]
 JsonHandler = Callable[[RecordError, str], Any]
 
@@ -58,7 +59,7 @@ def read_lines(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Sour
     def read_whole() -> list[str]:
         return _split_lines(read_text(target, encoding=encoding, newline=None))
 
-    label = call_repr("read_lines", target, **_non_default(encoding=encoding))
+    label = call_repr("read_lines", target, **encoding_option(encoding))
     return Source(_FileBase(stream, read_whole, label))
 
 
@@ -204,7 +205,7 @@ def read_csv(
     label = call_repr(
         "read_csv",
         target,
-        **_non_default(encoding=encoding),
+        **encoding_option(encoding),
         **policy.options(),
         **options,
     )
@@ -244,10 +245,6 @@ def _split_lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
-
-
-def _non_default(*, encoding: str) -> dict[str, object]:
-    return {} if encoding == "utf-8" else {"encoding": encoding}
 
 
 def _record_policy(factory: str, on_error: object) -> Policy:

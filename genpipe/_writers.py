@@ -17,6 +17,7 @@ from genpipe._files import (
     check_csv_options,
     check_encoding,
     check_path,
+    encoding_option,
     replacing,
 )
 
@@ -50,8 +51,7 @@ def write_lines(
         with replacing(target, encoding=encoding) as out:
             return _write_counted(out, map(operator.add, lines, itertools.repeat("\n")))
 
-    options = {} if encoding == "utf-8" else {"encoding": encoding}
-    return Sink(write, call_repr("write_lines", target, **options))
+    return Sink(write, call_repr("write_lines", target, **encoding_option(encoding)))
 
 
 def write_jsonl(path: str | os.PathLike[str]) -> Sink[Any, int]:
@@ -127,11 +127,10 @@ def write_csv(
             writer.writerows(map(_row_maker(columns), counted))
             return total()
 
-    options: dict[str, object] = {} if encoding == "utf-8" else {"encoding": encoding}
-    options.update(csv_options)
-    if fieldnames is not None:
-        return Sink(write, call_repr("write_csv", target, fieldnames, **options))
-    return Sink(write, call_repr("write_csv", target, **options))
+    shown = (target,) if fieldnames is None else (target, fieldnames)
+    options: dict[str, object] = dict(csv_options)
+    label = call_repr("write_csv", *shown, **encoding_option(encoding), **options)
+    return Sink(write, label)
 
 
 def _counting(items: Iterable[T]) -> tuple[Iterator[T], Callable[[], int]]:
