@@ -54,6 +54,16 @@ def call_repr(name: str, *args: object, **kwargs: object) -> str:
     return f"{name}({', '.join(shown)})"
 
 
+def loosest(kinds: Iterable[Comparison]) -> Comparison:
+    """The weakest of several comparisons: multiset, then regrouped, then exact."""
+    seen = set(kinds)
+    if "multiset" in seen:
+        return "multiset"
+    if "regrouped" in seen:
+        return "regrouped"
+    return "exact"
+
+
 class Stage(Generic[In, Out]):
     """A reusable transform from a stream of ``In`` to a stream of ``Out``.
 
@@ -115,12 +125,7 @@ class Stage(Generic[In, Out]):
         (``batch(max_wait=...)``). `genpipe.testing` uses it to choose the
         comparison; a chained stage reports the loosest of its parts.
         """
-        kinds = {part._comparison for part in self._parts}
-        if "multiset" in kinds:
-            return "multiset"
-        if "regrouped" in kinds:
-            return "regrouped"
-        return "exact"
+        return loosest(part._comparison for part in self._parts)
 
     def __call__(self, items: Iterable[In]) -> Iterator[Out]:
         return open_chain(items, self._parts)[-1]
@@ -272,6 +277,17 @@ class Source(Generic[Out]):
             yield chain[-1]
         finally:
             close_chain(chain)
+
+    @property
+    def comparison(self) -> Comparison:
+        """Like `Stage.comparison`, for the base and every stage together.
+
+        >>> import genpipe as gp
+        >>> (gp.merge([1], [2]) | gp.map(str)).comparison
+        'multiset'
+        """
+        parts = () if self._stage is None else self._stage._parts
+        return loosest([self._base.comparison, *(p._comparison for p in parts)])
 
     def eager(self) -> list[Out]:
         """The reference result: the base as a list, then every stage's `Stage.eager`.

@@ -168,7 +168,8 @@ class _Run:
                 self.idle_workers -= 1
             if crew.stopping or self.halted:
                 return None
-            count = min(chunk_size, len(todo))
+            # Leave a share of what is waiting to each of the other workers.
+            count = min(chunk_size, max(1, len(todo) // self.workers))
             items = [todo.popleft() for _ in range(count)]
             seq = self.next_seq
             self.next_seq += 1

@@ -22,6 +22,7 @@ from tests.threads_support import (
     GuardedSource,
     endless,
     flat,
+    same,
     wait_until,
 )
 
@@ -49,7 +50,7 @@ def test_building_and_iter_start_no_thread_and_pull_nothing(
     make_stage: StageFactory,
 ) -> None:
     upstream = GuardedSource(range(10))
-    flow = gp.source(upstream) | make_stage() | make_stage()
+    flow = gp.source(upstream) | gp.pipeline(make_stage(), make_stage())
     it = iter(flow)
     assert upstream.pulls == 0
     assert genpipe_threads() == []
@@ -114,7 +115,7 @@ def test_source_exception_reaches_consumer_as_same_object_after_earlier_items(
         yield from range(5)
         raise failure
 
-    received: list[object] = []
+    received: list[int] = []
     with pytest.raises(OSError) as caught:
         for out in gp.source(failing_source()) | make_stage():
             received.extend(flat([out]))
@@ -132,7 +133,7 @@ def test_upstream_is_only_advanced_by_one_thread_at_a_time(
     make_stage: StageFactory,
 ) -> None:
     upstream = GuardedSource(range(3000))
-    stages = make_stage() | gp.thread_map(flat_one, workers=4) | make_stage()
+    stages = gp.pipeline(make_stage(), gp.thread_map(flat_one, workers=4), make_stage())
     assert sorted(flat(gp.source(upstream) | stages)) == list(range(3000))
     assert upstream.overlaps == 0
 
@@ -174,7 +175,7 @@ def test_cancel_from_another_thread_wakes_a_blocked_consumer(
 
 
 def test_close_from_another_thread_is_refused() -> None:
-    it = gp.thread_map(abs)(endless())
+    it = gp.thread_map(same)(endless())
     next(it)
     errors: list[BaseException] = []
 
@@ -254,7 +255,7 @@ def test_script_with_a_function_that_never_returns_still_exits() -> None:
 
 
 def test_threads_are_named_and_daemonic() -> None:
-    it = gp.thread_map(abs, workers=2)(endless())
+    it = gp.thread_map(same, workers=2)(endless())
     next(it)
     threads = genpipe_threads()
     assert {t.name.split("-")[1] for t in threads} == {"feeder", "worker"}

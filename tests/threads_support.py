@@ -9,7 +9,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import genpipe as gp
 
@@ -105,7 +105,11 @@ def endless() -> Iterator[int]:
     return itertools.count()
 
 
-def flat(outputs: Iterable[object]) -> list[object]:
+def same(n: int) -> int:
+    return n
+
+
+def flat(outputs: Iterable[Any]) -> list[Any]:
     """The outputs with (nested) batches unpacked, so every stage reads alike."""
     return [
         x for out in outputs for x in (flat(out) if isinstance(out, list) else [out])
@@ -116,10 +120,10 @@ def flat(outputs: Iterable[object]) -> list[object]:
 #: The timed batch has size 1 so that it never waits for its deadline; read
 #: its output through `flat`.
 CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
-    ("thread_map", lambda: gp.thread_map(abs, workers=3, maxsize=8)),
+    ("thread_map", lambda: gp.thread_map(same, workers=3, maxsize=8)),
     (
         "thread_map_unordered",
-        lambda: gp.thread_map(abs, workers=3, ordered=False, maxsize=8),
+        lambda: gp.thread_map(same, workers=3, ordered=False, maxsize=8),
     ),
     ("buffer", lambda: gp.buffer(maxsize=4)),
     ("timed_batch", lambda: gp.batch(1, max_wait=30.0)),

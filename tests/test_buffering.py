@@ -1,0 +1,209 @@
+"""buffer, merge and batch(max_wait=): producer threads that keep order and bounds."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import genpipe as gp
+from tests.doubles import FakeClock
+from tests.strategies import int_lists, sizes
+from tests.threads_support import PROMPTLY, GuardedSource, PingPongSource, wait_until
+
+# -- buffer ----------------------------------------------------------------
+
+
+@given(int_lists, sizes)
+def test_buffer_keeps_every_item_in_order(items: list[int], maxsize: int) -> None:
+    stage: gp.Stage[int, int] = gp.buffer(maxsize=maxsize)
+    assert list(stage(items)) == stage.eager(items) == items
+
+
+@settings(max_examples=20)
+@given(maxsize=st.integers(min_value=1, max_value=40))
+def test_buffer_reads_at_most_maxsize_items_ahead(maxsize: int) -> None:
+    upstream = GuardedSource(range(300))
+    it = iter(gp.source(upstream) | gp.buffer(maxsize=maxsize))
+    for _ in range(150):
+        next(it)
+        upstream.received()
+    assert wait_until(lambda: upstream.pulls - upstream.consumed >= maxsize // 2)
+    assert upstream.max_ahead <= maxsize + 1
+    it.close()  # type: ignore[attr-defined]
+
+
+def test_buffer_hands_over_an_item_from_a_slow_source_at_once() -> None:
+    source = PingPongSource(30)
+    for _ in gp.source(source) | gp.buffer():
+        source.got()
+
+
+def test_buffer_runs_the_upstream_in_a_named_producer_thread() -> None:
+    seen: list[str] = []
+
+    def where(n: int) -> int:
+        seen.append(threading.current_thread().name)
+        return n
+
+    assert list(range(3) | gp.map(where) | gp.buffer()) == [0, 1, 2]
+    assert len(set(seen)) == 1
+    assert seen[0].startswith("genpipe-producer-")
+
+
+def test_nested_thread_stages_compose_and_rerun() -> None:
+    flow = (
+        gp.source(range(500))
+        | gp.buffer()
+        | gp.thread_map(abs, workers=3)
+        | gp.thread_map(str, workers=2, ordered=False)
+        | gp.buffer(maxsize=8)
+    )
+    expected = Counter(str(n) for n in range(500))
+    assert Counter(flow) == Counter(flow) == expected
+    assert Counter(flow.eager()) == expected
+
+
+@pytest.mark.parametrize("maxsize", [0, -1])
+def test_buffer_rejects_a_maxsize_below_one(maxsize: int) -> None:
+    with pytest.raises(ValueError, match="maxsize >= 1"):
+        gp.buffer(maxsize=maxsize)
+
+
+def test_buffer_repr_shows_only_non_default_options() -> None:
+    assert repr(gp.buffer()) == "buffer()"
+    assert repr(gp.buffer(maxsize=8)) == "buffer(maxsize=8)"
+
+
+# -- merge -----------------------------------------------------------------
+
+
+@given(st.lists(int_lists, min_size=1, max_size=4), sizes)
+def test_merge_yields_every_item_of_every_source_once(
+    sources: list[list[int]], maxsize: int
+) -> None:
+    merged = gp.merge(*sources, maxsize=maxsize)
+    expected = Counter(n for items in sources for n in items)
+    assert Counter(merged) == Counter(merged.eager()) == expected
+
+
+def test_merge_keeps_each_source_in_its_own_order() -> None:
+    merged = list(gp.merge(range(300), range(1000, 1300)))
+    assert [n for n in merged if n < 1000] == list(range(300))
+    assert [n for n in merged if n >= 1000] == list(range(1000, 1300))
+
+
+def test_merge_interleaves_in_arrival_order() -> None:
+    first_seen = threading.Event()
+
+    def late() -> Iterator[str]:
+        assert first_seen.wait(PROMPTLY)
+        yield "late"
+
+    merged = iter(gp.merge(late(), ["early"]))
+    assert next(merged) == "early"
+    first_seen.set()
+    assert list(merged) == ["late"]
+
+
+def test_merge_error_stops_the_others_after_earlier_items() -> None:
+    failure = ValueError("broken feed")
+
+    def broken() -> Iterator[int]:
+        yield -1
+        raise failure
+
+    received: list[int] = []
+    with pytest.raises(ValueError) as caught:
+        for n in gp.merge(broken(), gp.count()):
+            received.append(n)
+    assert caught.value is failure
+    assert -1 in received
+
+
+def test_merge_of_a_generator_cannot_be_iterated_twice() -> None:
+    merged = gp.merge(n for n in range(3))
+    assert sorted(merged) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="one-shot"):
+        list(merged)
+
+
+def test_merge_needs_a_source_and_says_so() -> None:
+    with pytest.raises(ValueError, match="at least one source"):
+        gp.merge()
+
+
+def test_merge_is_compared_as_a_multiset() -> None:
+    merged = gp.merge([1], [2]) | gp.map(str)
+    assert merged.comparison == "multiset"
+    assert repr(merged) == "merge(source([1]), source([2])) | map(str)"
+
+
+# -- batch(max_wait=) ------------------------------------------------------
+
+
+@given(int_lists, sizes)
+def test_timed_batch_on_a_stopped_clock_groups_like_batch(
+    items: list[int], size: int
+) -> None:
+    stage: gp.Stage[int, list[int]] = gp.batch(size, max_wait=1.0, clock=FakeClock())
+    fixed: gp.Stage[int, list[int]] = gp.batch(size)
+    assert list(stage(items)) == stage.eager(items) == fixed.eager(items)
+    assert stage.comparison == "regrouped"
+
+
+def test_timed_batch_yields_a_partial_batch_once_max_wait_passed() -> None:
+    clock = FakeClock()
+    first_pulled, release = threading.Event(), threading.Event()
+
+    def stalls_after_two() -> Iterator[int]:
+        yield 1
+        yield 2
+        first_pulled.set()
+        assert release.wait(PROMPTLY)
+        yield 3
+
+    def time_passes() -> None:
+        assert first_pulled.wait(PROMPTLY)
+        clock.advance(5.0)
+
+    ticker = threading.Thread(target=time_passes)
+    ticker.start()
+    batching: gp.Stage[int, list[int]] = gp.batch(10, max_wait=5.0, clock=clock)
+    batches = batching(stalls_after_two())
+    assert next(batches) == [1, 2]
+    release.set()
+    assert list(batches) == [[3]]
+    ticker.join()
+
+
+def test_timed_batch_yields_the_partial_batch_before_the_error() -> None:
+    failure = OSError("connection reset")
+
+    def fails_after_two() -> Iterator[int]:
+        yield 1
+        yield 2
+        raise failure
+
+    batching: gp.Stage[int, list[int]] = gp.batch(10, max_wait=60.0)
+    batches = batching(fails_after_two())
+    assert next(batches) == [1, 2]
+    with pytest.raises(OSError) as caught:
+        next(batches)
+    assert caught.value is failure
+
+
+@pytest.mark.parametrize(
+    ("max_wait", "error"), [(0, ValueError), (-1.0, ValueError), ("1", TypeError)]
+)
+def test_timed_batch_rejects_a_bad_max_wait(max_wait: object, error: type) -> None:
+    with pytest.raises(error, match="max_wait"):
+        gp.batch(3, max_wait=max_wait)  # type: ignore[arg-type]
+
+
+def test_timed_batch_repr_shows_max_wait() -> None:
+    assert repr(gp.batch(100, max_wait=0.5)) == "batch(100, max_wait=0.5)"
