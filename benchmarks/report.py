@@ -120,9 +120,10 @@ def machine_markdown(description: Mapping[str, object]) -> str:
     assert isinstance(peers, Mapping)
     versions = ", ".join(f"{name} {version}" for name, version in peers.items())
     return (
-        f"Machine: {description['cpu']}, {description['cores']} cores, "
-        f"{description['python']} on {description['platform']}.\n"
-        f"Peers: {versions}."
+        f"- Machine: {description['cpu']}, {description['cores']} cores, "
+        f"{description['platform']}\n"
+        f"- Python: {description['python']}\n"
+        f"- Peers: {versions}"
     )
 
 

@@ -16,6 +16,7 @@ Workload = Callable[[Settings], Report]
 
 RESULTS = Path(__file__).parent / "results"
 CHART = Path(__file__).parent.parent / "docs" / "img" / "benchmarks.png"
+TITLE = "# genpipe benchmarks"
 #: Fewer runs than this make a median that is mostly noise.
 MIN_RUNS = 5
 
@@ -40,7 +41,7 @@ def main(
     chosen = args.workloads or list(workloads)
     complete = publish and len(chosen) == len(workloads)
     description = machine()
-    print(heading(description, settings), flush=True)
+    print(f"{TITLE}\n\n{about(description, settings)}", flush=True)
     reports = []
     for name in chosen:
         report = workloads[name](settings)
@@ -118,18 +119,20 @@ def save(
     }
     (directory / f"{label}.json").write_text(json.dumps(raw, indent=1) + "\n")
     if label == "latest":
-        tables = "\n".join(report.markdown() for report in reports)
+        # The docs page includes the section between the markers (snippets).
+        body = "\n".join([about(description, settings), *map(Report.markdown, reports)])
         (directory / "latest.md").write_text(
-            f"{heading(description, settings)}\n{tables}"
+            f"{TITLE}\n\n<!-- --8<-- [start:results] -->\n{body}"
+            "<!-- --8<-- [end:results] -->\n"
         )
 
 
-def heading(description: Mapping[str, object], settings: Settings) -> str:
+def about(description: Mapping[str, object], settings: Settings) -> str:
+    """The machine, the peers' versions and how many runs each median took."""
     smoke = (
-        " Smoke run: tiny sizes, the numbers mean nothing." if settings.smoke else ""
+        " (smoke run: tiny sizes, the numbers mean nothing)" if settings.smoke else ""
     )
     return (
-        f"# genpipe benchmarks\n\n{machine_markdown(description)}\n"
-        f"Timings are medians of {settings.runs} interleaved runs per variant."
-        f"{smoke}\n"
+        f"{machine_markdown(description)}\n"
+        f"- Timings: medians of {settings.runs} interleaved runs per variant{smoke}\n"
     )
