@@ -14,6 +14,7 @@ joins them, and an ``atexit`` hook stops the crews a script abandoned.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import logging
 import reprlib
@@ -45,6 +46,28 @@ _item_repr = reprlib.Repr()
 _item_repr.maxstring = _item_repr.maxother = 60
 
 
+class Wakeup:
+    """A one-slot wake-up call for one waiting thread; far cheaper than a Condition.
+
+    `wait` sleeps until `wake` is called or ``timeout`` passes. A wake with
+    nobody waiting is kept for the next `wait`, so a waiter must re-check
+    what it waits for in a loop; in exchange, a wake can never be lost.
+    """
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def wait(self, timeout: float) -> None:
+        self._lock.acquire(timeout=timeout)
+
+    def wake(self) -> None:
+        with contextlib.suppress(RuntimeError):  # already woken
+            self._lock.release()
+
+
 class Crew:
     """The threads of one run of a concurrent stage, and how to stop them."""
 
@@ -57,6 +80,7 @@ class Crew:
         self.failures: list[BaseException] = []
         self._surfaced = 0
         self._conditions: list[threading.Condition] = []
+        self._wakeups: list[Wakeup] = []
         self._threads: list[threading.Thread] = []
 
     def condition(self) -> threading.Condition:
@@ -64,6 +88,13 @@ class Crew:
         condition = threading.Condition(self.lock)
         self._conditions.append(condition)
         return condition
+
+    def wakeup(self) -> Wakeup:
+        """A `Wakeup` that `stop` wakes."""
+        wakeup = Wakeup()
+        with self.lock:
+            self._wakeups.append(wakeup)
+        return wakeup
 
     def start(self, role: str, target: Callable[[], None]) -> None:
         """Start a daemon thread named ``genpipe-<role>-<n>`` running ``target``."""
@@ -81,6 +112,8 @@ class Crew:
             self.cancelled = self.cancelled or cancel
             for condition in self._conditions:
                 condition.notify_all()
+        for wakeup in self._wakeups:
+            wakeup.wake()
 
     def surface(self, exc: BaseException) -> BaseException:
         """Prepare ``exc`` to be raised in the consumer; the others become notes.
