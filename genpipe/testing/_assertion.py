@@ -79,7 +79,7 @@ def assert_lazy_equals_eager(
         eager output: [4, 4]
     """
     subject = _Subject.of(pipeline, items)
-    tapes = run_recorded(subject.open_lazy(), subject.parts)
+    tapes = run_recorded(subject.open_input(), subject.parts)
     failure = subject.failure(tapes, ordered=ordered, equal=equal or same)
     if failure is not None:
         raise AssertionError(failure)
@@ -87,18 +87,18 @@ def assert_lazy_equals_eager(
 
 @dataclass(frozen=True)
 class _Subject:
-    """A pipeline under test: where its input comes from, and its stages."""
+    """A pipeline under test: its input, as each face sees it, and its stages."""
 
     label: str
     parts: tuple[Stage[Any, Any], ...]
     #: The input as the eager face sees it.
     reference: list[Any]
-    #: Opens the input as the lazy face sees it.
-    open_lazy: Callable[[], Iterator[Any]]
-    #: What may differ between the two inputs (a `merge` source's order).
-    input_kind: Kind
     #: The source's label, for a `Source`; None when the caller gave items.
-    source_label: str | None
+    source_label: str | None = None
+    #: Opens the input as the lazy face sees it; None: it reads ``reference``.
+    open_lazy: Callable[[], Iterator[Any]] | None = None
+    #: What may differ between the two inputs (a `merge` source's order).
+    input_kind: Kind = "exact"
 
     @classmethod
     def of(cls, pipeline: object, items: Iterable[Any]) -> _Subject:
@@ -108,15 +108,7 @@ class _Subject:
                     "assert_lazy_equals_eager() needs the input items for a "
                     "stage: pass them second, or pipe them into it first"
                 )
-            reference = list(items)
-            return cls(
-                repr(pipeline),
-                pipeline.parts,
-                reference,
-                lambda: iter(reference),
-                "exact",
-                None,
-            )
+            return cls(repr(pipeline), pipeline.parts, list(items))
         if isinstance(pipeline, Source):
             if items is not _NOT_GIVEN:
                 raise TypeError(
@@ -127,22 +119,23 @@ class _Subject:
             reference = base.materialise()
             if base.one_shot:
                 # It cannot be read twice: both faces get the one reading.
-                return cls(
-                    repr(pipeline),
-                    parts,
-                    reference,
-                    lambda: iter(reference),
-                    "exact",
-                    base.label,
-                )
+                return cls(repr(pipeline), parts, reference, base.label)
             return cls(
-                repr(pipeline), parts, reference, base.open, base.comparison, base.label
+                repr(pipeline),
+                parts,
+                reference,
+                base.label,
+                open_lazy=base.open,
+                input_kind=base.comparison,
             )
         hint = " without its sink" if isinstance(pipeline, Sink) else ""
         raise TypeError(
             "assert_lazy_equals_eager() checks a Stage (with items) or a "
             f"Source; pass the pipeline{hint}, got {describe(pipeline)}"
         )
+
+    def open_input(self) -> Iterator[Any]:
+        return iter(self.reference) if self.open_lazy is None else self.open_lazy()
 
     def failure(self, tapes: list[Tape], *, ordered: bool, equal: Equal) -> str | None:
         """Why the recorded lazy run disagrees with the eager face, or None."""
@@ -169,10 +162,8 @@ class _Subject:
         Its output is compared loosely; the stages after it must then turn
         the items it actually yielded into what their eager face computes.
         """
-        ends = [k for k, part in enumerate(self.parts, 1) if part.comparison != "exact"]
-        if not ends or ends[-1] != len(self.parts):
-            ends.append(len(self.parts))
-        return ends
+        cuts = {k for k, part in enumerate(self.parts, 1) if part.comparison != "exact"}
+        return sorted((cuts | {len(self.parts)}) - {0})
 
     def _comparison_at(self, point: int, ordered: bool) -> Comparison:
         kind = self.input_kind if point == 0 else self.parts[point - 1].comparison
@@ -191,19 +182,24 @@ class _Subject:
         )
         if not lines:
             return [], []
-        for point in range(start + 1, end + 1):
-            tape, expected = tapes[point], outputs[point - start]
+        # The piece's last stage differs at worst, so some stage does.
+        point = next(
+            point
+            for point in range(start + 1, end + 1)
             if self._comparison_at(point, ordered).differences(
-                tape.items, expected, complete=tape.complete, equal=equal
-            ):
-                break
-        read = "" if tape.complete else " (read no further)"
+                tapes[point].items,
+                outputs[point - start],
+                complete=tapes[point].complete,
+                equal=equal,
+            )
+        )
+        read = "" if tapes[point].complete else " (read no further)"
         return lines, [
             f"first stage to diverge: {self.parts[point - 1]!r} "
             f"(stage {point} of {len(self.parts)})",
             f"  its input: {show(outputs[point - start - 1])}",
-            f"  lazy output: {show(tape.items)}{read}",
-            f"  eager output: {show(expected)}",
+            f"  lazy output: {show(tapes[point].items)}{read}",
+            f"  eager output: {show(outputs[point - start])}",
         ]
 
     def _explain(
@@ -233,8 +229,9 @@ class _Subject:
             else (" | ".join(repr(p) for p in self.parts[piece[0] : piece[1]]))
         )
         return (
-            f"piece by piece, because {reasons}: the stages after it are checked "
-            f"against what it actually yielded\n  failing piece: {where} ({used.name})"
+            f"piece by piece, because {reasons}; the stages after such a stage "
+            "are checked against what it actually yielded"
+            f"\n  failing piece: {where} ({used.name})"
         )
 
     def _message(self, how: str, lines: list[str], culprit: list[str]) -> str:

@@ -54,6 +54,11 @@ def lazy_eager_property(
     inputs = st.lists(elements, max_size=max_size)
 
     def decorate(factory: Callable[[], Stage[T, Any]]) -> Callable[[], None]:
+        if isinstance(factory, Stage):
+            raise TypeError(
+                "lazy_eager_property() decorates a function that returns the "
+                f"pipeline, not the pipeline: def test_...(): return {factory!r}"
+            )
         check_callable("lazy_eager_property", "the decorated factory", factory)
 
         def test(items: list[T]) -> None:
@@ -61,9 +66,10 @@ def lazy_eager_property(
 
         # pytest collects and hypothesis reports the test by these names.
         for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
-            setattr(test, attribute, getattr(factory, attribute))
+            if hasattr(factory, attribute):
+                setattr(test, attribute, getattr(factory, attribute))
         hypothesis_test = given(inputs)(test)
-        hypothesis_test.__qualname__ = factory.__qualname__
+        hypothesis_test.__qualname__ = test.__qualname__
         return hypothesis_test
 
     return decorate

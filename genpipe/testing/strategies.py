@@ -1,19 +1,10 @@
 """Hypothesis strategies that draw genpipe stages and whole pipelines.
 
-Draw a pipeline and an input from the same element strategy, then check the
-two faces agree:
-
->>> import genpipe.testing as gpt
->>> from hypothesis import given, strategies as st
->>> from genpipe.testing.strategies import pipelines
->>> @given(pipelines(), st.lists(st.integers(-20, 20)))
-... def test_lazy_equals_eager(pipeline, items):
-...     gpt.assert_lazy_equals_eager(pipeline, items)
->>> test_lazy_equals_eager()
-
-Drawn stages print as the code that builds them, so a falsifying example
-reads ``pipeline=map(double) | window(2, step=3) | flatten()``. The functions
-they apply are named, pure and listed in ``genpipe.testing._functions``.
+Draw a pipeline with `pipelines` and its input from the same elements, then
+check it with `genpipe.testing.assert_lazy_equals_eager`. Drawn stages print
+as the code that builds them, so a falsifying example reads
+``pipeline=map(double) | window(2, step=3) | flatten()``; the functions they
+apply are named, pure, and defined in ``genpipe.testing._functions``.
 """
 
 from __future__ import annotations
