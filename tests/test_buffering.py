@@ -156,29 +156,39 @@ def test_timed_batch_on_a_stopped_clock_groups_like_batch(
     assert stage.comparison == "regrouped"
 
 
+class ClockThatRunsOnceStalled:
+    """Stands still until ``stalled`` is set; then each reading is 3 s later.
+
+    Whenever the consumer starts its deadline, the partial batch becomes
+    overdue within two readings once the source stalls.
+    """
+
+    def __init__(self, stalled: threading.Event) -> None:
+        self.stalled = stalled
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        if self.stalled.is_set():
+            self.now += 3.0
+        return self.now
+
+
 def test_timed_batch_yields_a_partial_batch_once_max_wait_passed() -> None:
-    clock = FakeClock()
-    first_pulled, release = threading.Event(), threading.Event()
+    stalled, release = threading.Event(), threading.Event()
+    clock = ClockThatRunsOnceStalled(stalled)
 
     def stalls_after_two() -> Iterator[int]:
         yield 1
         yield 2
-        first_pulled.set()
+        stalled.set()
         assert release.wait(PROMPTLY)
         yield 3
 
-    def time_passes() -> None:
-        assert first_pulled.wait(PROMPTLY)
-        clock.advance(5.0)
-
-    ticker = threading.Thread(target=time_passes)
-    ticker.start()
     batching: gp.Stage[int, list[int]] = gp.batch(10, max_wait=5.0, clock=clock)
     batches = batching(stalls_after_two())
     assert next(batches) == [1, 2]
     release.set()
     assert list(batches) == [[3]]
-    ticker.join()
 
 
 def test_timed_batch_yields_the_partial_batch_before_the_error() -> None:
