@@ -22,18 +22,21 @@ def assert_lazy_equals_eager(
     items: Iterable[T],
     *,
     ordered: bool = True,
-    equal: Equal | None = None,
+    equal: Callable[[Any, Any], object] | None = None,
 ) -> None: ...
 @overload
 def assert_lazy_equals_eager(
-    pipeline: Source[Any], *, ordered: bool = True, equal: Equal | None = None
+    pipeline: Source[Any],
+    *,
+    ordered: bool = True,
+    equal: Callable[[Any, Any], object] | None = None,
 ) -> None: ...
 def assert_lazy_equals_eager(
     pipeline: Stage[Any, Any] | Source[Any],
     items: Iterable[Any] = _NOT_GIVEN,
     *,
     ordered: bool = True,
-    equal: Equal | None = None,
+    equal: Callable[[Any, Any], object] | None = None,
 ) -> None:
     """Check that streaming ``pipeline`` gives what its eager face computes.
 
@@ -78,6 +81,7 @@ def assert_lazy_equals_eager(
         lazy output: [1, 2]
         eager output: [4, 4]
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not this one
     subject = _Subject.of(pipeline, items)
     tapes = run_recorded(subject.open_input(), subject.parts)
     failure = subject.failure(tapes, ordered=ordered, equal=equal or same)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from genpipe._core import Stage
 from genpipe._validate import check_callable, check_int
 from genpipe.testing._assertion import assert_lazy_equals_eager
-from genpipe.testing._compare import Equal
 
 T = TypeVar("T")
 
@@ -21,16 +20,16 @@ def lazy_eager_property(
     *,
     max_size: int | None = None,
     ordered: bool = True,
-    equal: Equal | None = None,
+    equal: Callable[[Any, Any], object] | None = None,
 ) -> Callable[[Callable[[], Stage[T, Any]]], Callable[[], None]]:
     """Decorate a function that builds a pipeline to make it a hypothesis test.
 
     The test draws lists of ``elements`` (at most ``max_size`` of them),
     builds a fresh pipeline for each and runs `assert_lazy_equals_eager` on
     it with ``ordered`` and ``equal``. Name the function ``test_...`` and
-    pytest collects it; a failure prints the shrunk input as
-    ``Falsifying example: test_...(items=[...])``. Change how many examples
-    run with ``@hypothesis.settings(...)`` placed above this decorator.
+    pytest collects it; a failure prints the shrunk input, as
+    ``test_...(items=[...])``. Change how many examples run with
+    ``@hypothesis.settings(...)`` placed above this decorator.
 
     Sharp edge: the factory is called once per example, so a pipeline that
     closes over state created outside it (a module-level list, a shared
