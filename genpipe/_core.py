@@ -5,7 +5,7 @@ from __future__ import annotations
 import reprlib
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from genpipe._validate import check_callable
@@ -258,8 +258,7 @@ class Source(Generic[Out]):
     def __iter__(self) -> Iterator[Out]:
         return self._open()[-1]
 
-    @contextmanager
-    def open(self) -> Iterator[Iterator[Out]]:
+    def open(self) -> AbstractContextManager[Iterator[Out]]:
         """Iterate inside a ``with`` block that closes the whole pipeline.
 
         Leaving the block — normally, by ``break`` or by an exception — closes
@@ -272,11 +271,7 @@ class Source(Generic[Out]):
         ...     next(it), next(it)
         ('0', '1')
         """
-        chain = self._open()
-        try:
-            yield chain[-1]
-        finally:
-            close_chain(chain)
+        return _closing(self._open)
 
     @property
     def comparison(self) -> Comparison:
@@ -490,6 +485,15 @@ def close_chain(chain: list[Iterator[Any]]) -> None:
         close = getattr(iterator, "close", None)
         if close is not None:
             close()
+
+
+@contextmanager
+def _closing(open_it: Callable[[], list[Iterator[Any]]]) -> Iterator[Iterator[Any]]:
+    chain = open_it()
+    try:
+        yield chain[-1]
+    finally:
+        close_chain(chain)
 
 
 def consume_chain(
