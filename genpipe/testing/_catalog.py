@@ -31,8 +31,9 @@ Shape = tuple[Literal["row", "keyed"], ...]
 ELEMENT: Shape = ()
 
 _counts = st.integers(min_value=0, max_value=10)
+# Sizes, steps, worker counts and queue bounds: small, so that windows span
+# batches and queues fill up on short inputs.
 _sizes = st.integers(min_value=1, max_value=4)
-_bounds = st.integers(min_value=1, max_value=4)
 # True first: hypothesis shrinks towards the exact comparison.
 _ordered = st.sampled_from([True, False])
 _max_waits = st.sampled_from([0.001, 0.01])
@@ -85,7 +86,12 @@ class Catalog(Generic[T]):
             specific = self._row_moves(shape)
         else:
             specific = [Move(st.just(gp.map(operator.itemgetter(1))), shape[1:])]
-        return specific + self._any_item_moves(shape) + self._concurrent_moves(shape)
+        moves = specific + self._any_item_moves(shape) + self._concurrent_moves(shape)
+        if shape == ELEMENT and self._extra_stages:
+            # The user's own stages come last: a counterexample keeps one only
+            # when no catalog stage in its place fails too.
+            moves.append(Move(st.sampled_from(self._extra_stages), ELEMENT))
+        return moves
 
     def _element_moves(self) -> list[Move]:
         kit = self._toolkit
@@ -153,7 +159,7 @@ class Catalog(Generic[T]):
     def _concurrent_moves(self, shape: Shape) -> list[Move]:
         """Thread-backed stages, last: the hardest to read in a counterexample."""
         moves = [
-            Move(st.builds(gp.buffer, maxsize=_bounds), shape),
+            Move(st.builds(gp.buffer, maxsize=_sizes), shape),
             Move(st.builds(gp.batch, _sizes, max_wait=_max_waits), ("row", *shape)),
         ]
         if shape == ELEMENT:
@@ -162,11 +168,7 @@ class Catalog(Generic[T]):
                 st.sampled_from(self._toolkit.maps),
                 workers=_sizes,
                 ordered=_ordered,
-                maxsize=st.none() | _bounds,
+                maxsize=st.none() | _sizes,
             )
             moves.append(Move(thread_map, ELEMENT))
-            # The user's own stages come last: a counterexample keeps one only
-            # when no catalog stage in its place fails too.
-            if self._extra_stages:
-                moves.append(Move(st.sampled_from(self._extra_stages), ELEMENT))
         return moves
