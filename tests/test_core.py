@@ -138,6 +138,25 @@ def test_a_chain_streams_what_its_eager_face_computes(
 
 
 @given(stages=chains, items=int_lists)
+def test_an_exhausted_stream_stays_exhausted_without_pulling_again(
+    stages: list[gp.Stage[int, int]], items: list[int]
+) -> None:
+    tracked = TrackedSource(items)
+    streamed = gp.pipeline(*stages)(tracked)
+    list(streamed)
+    pulls = tracked.pulls
+    assert list(streamed) == []
+    assert tracked.pulls == pulls
+
+
+@given(stage=int_stages)
+def test_every_stage_turns_an_empty_stream_into_an_empty_one(
+    stage: gp.Stage[int, int],
+) -> None:
+    assert list(stage([])) == stage.eager([]) == []
+
+
+@given(stages=chains, items=int_lists)
 def test_a_chains_eager_face_applies_each_stages_eager_face_in_turn(
     stages: list[gp.Stage[int, int]], items: list[int]
 ) -> None:

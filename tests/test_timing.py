@@ -132,10 +132,12 @@ def test_throttle_holds_an_item_back_only_as_long_as_the_bound_requires(
             )
 
 
-@given(items=int_lists)
-def test_throttle_changes_when_items_pass_never_which(items: list[int]) -> None:
+@given(rate=rates, per=pers, burst=bursts, items=int_lists)
+def test_throttle_changes_when_items_pass_never_which(
+    rate: float, per: float, burst: int, items: list[int]
+) -> None:
     clock = FakeClock()
-    limited = throttled(clock, 5, burst=2)
+    limited = throttled(clock, rate, per, burst)
     assert list(limited(items)) == limited.eager(items) == items
 
 
