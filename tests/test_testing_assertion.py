@@ -256,6 +256,22 @@ def test_an_exception_in_the_lazy_run_propagates_and_closes_every_stage() -> Non
     closed: list[str] = []
     upstream: gp.Stage[int, int] = recording_stage("upstream", closed)
     pipeline = upstream | gp.buffer(2) | gp.map(fails)
-    with pytest.raises(PlannedError):
+    with pytest.raises(PlannedError) as raised:
         assert_lazy_equals_eager(pipeline, [1, 2, 3])
     assert closed == ["upstream"]
+    assert f"raised while running the lazy face of {pipeline!r}" in (
+        raised.value.__notes__
+    )
+
+
+def fails_on_lists(items: list[int]) -> list[int]:
+    raise PlannedError(items)
+
+
+def test_an_exception_in_the_eager_run_says_it_came_from_there() -> None:
+    pipeline = gp.stage(with_marker, eager=fails_on_lists)
+    with pytest.raises(PlannedError) as raised:
+        assert_lazy_equals_eager(pipeline, [1])
+    assert raised.value.__notes__[-1].startswith(
+        "raised while comparing with the eager face of with_marker"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -57,6 +58,9 @@ def assert_lazy_equals_eager(
     own that reorder. ``equal(lazy_item, eager_item)`` replaces ``==`` for
     every item compared, including the items between stages.
 
+    An exception from either run propagates unchanged, with a note saying
+    which run raised it.
+
     Sharp edge: both runs see the same input objects, so a function that
     mutates its argument in place makes them disagree.
 
@@ -83,10 +87,21 @@ def assert_lazy_equals_eager(
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not this one
     subject = _Subject.of(pipeline, items)
-    tapes = run_recorded(subject.open_input(), subject.parts)
-    failure = subject.failure(tapes, ordered=ordered, equal=equal or same)
+    with _noted(f"raised while running the lazy face of {subject.label}"):
+        tapes = run_recorded(subject.open_input(), subject.parts)
+    with _noted(f"raised while comparing with the eager face of {subject.label}"):
+        failure = subject.failure(tapes, ordered=ordered, equal=equal or same)
     if failure is not None:
         raise AssertionError(failure)
+
+
+@contextmanager
+def _noted(note: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        exc.add_note(note)
+        raise
 
 
 @dataclass(frozen=True)
