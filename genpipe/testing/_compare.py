@@ -48,7 +48,7 @@ class Comparison:
     flattened: bool = False
 
     @classmethod
-    def allowed_by(cls, kind: Kind, *, ordered: bool = True) -> Comparison:
+    def allowed_by(cls, kind: Kind, *, ordered: bool) -> Comparison:
         """The comparison a stage's `Stage.comparison` allows, or a looser one."""
         return cls(
             ordered=ordered and kind != "multiset", flattened=kind == "regrouped"
