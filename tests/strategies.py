@@ -6,9 +6,10 @@ from small tables of named module-level functions (a failure shows
 ``fn=double``, not ``fn=<lambda>``), and drawn stages print as the code that
 built them (``stage=window(3, step=2)``).
 
-The element type is ``int`` throughout: small enough to hit collisions
-(repeated keys, equal neighbours) often, and every function below is pure and
-total on it, so any difference between two runs is the code under test.
+Stream elements are small ``int`` values (text only for `lines`): small
+enough to hit collisions (repeated keys, equal neighbours) often, and every
+function below is pure and total on them, so any difference between two runs
+is the code under test.
 """
 
 from __future__ import annotations
