@@ -333,6 +333,7 @@ class Base:
         "_materialise",
         "_used",
         "comparison",
+        "endless",
         "label",
         "one_shot",
         "open_fresh",
@@ -346,10 +347,12 @@ class Base:
         one_shot: bool,
         materialise: Callable[[], list[Any]] | None = None,
         comparison: Comparison = "exact",
+        endless: bool = False,
     ) -> None:
         self.open_fresh = open_fresh
         self.label = label
         self.one_shot = one_shot
+        self.endless = endless
         self.comparison: Comparison = comparison
         self._materialise = materialise
         self._used = False
@@ -369,6 +372,11 @@ class Base:
 
     def materialise(self) -> list[Any]:
         """The whole base as a list, computed the reference (sequential) way."""
+        if self.endless:
+            raise ValueError(
+                f"{self.label} never ends, so it has no eager result; "
+                "evaluate a finite source instead, e.g. source(range(n))"
+            )
         if self._materialise is not None:
             return self._materialise()
         return list(self.open())

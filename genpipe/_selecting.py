@@ -160,15 +160,17 @@ def distinct(key: Callable[[T], Any] | None = None) -> Stage[T, T]:
 
     def first_seen(items: Iterable[T]) -> Iterator[T]:
         seen_hashable: set[Hashable] = set()
+        # Unhashable keys (lists, sets) can equal hashable ones (a set equals
+        # a frozenset), so each kind is also looked for among the other.
         seen_other: list[Any] = []
         for item in items:
             k = item if key is None else key(item)
             try:
-                if k in seen_hashable:
+                if k in seen_hashable or (seen_other and k in seen_other):
                     continue
                 seen_hashable.add(k)
             except TypeError:
-                if k in seen_other:
+                if k in seen_other or any(k == h for h in seen_hashable):
                     continue
                 seen_other.append(k)
             yield item

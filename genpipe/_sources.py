@@ -23,7 +23,9 @@ def count(start: int = 0, step: int = 1) -> Source[int]:
     check_int("count", "step", step, minimum=-(2**63))
     options: dict[str, Any] = {"step": step} if step != 1 else {}
     label = call_repr("count", start, **options) if start or options else "count()"
-    return Source(Base(lambda: itertools.count(start, step), label, one_shot=False))
+    return Source(
+        Base(lambda: itertools.count(start, step), label, one_shot=False, endless=True)
+    )
 
 
 def repeat(value: T, times: int | None = None) -> Source[T]:
@@ -39,6 +41,7 @@ def repeat(value: T, times: int | None = None) -> Source[T]:
                 lambda: itertools.repeat(value),
                 call_repr("repeat", value),
                 one_shot=False,
+                endless=True,
             )
         )
     check_int("repeat", "times", times, minimum=0)

@@ -43,8 +43,8 @@ def throttle(
     >>> now[0]  # 5 items at 2 per second: the first at once, then every 0.5 s
     2.0
     """
-    rate = check_seconds("throttle", "rate", rate, allow_zero=False)
-    per = check_seconds("throttle", "per", per, allow_zero=False)
+    check_seconds("throttle", "rate", rate, allow_zero=False)
+    check_seconds("throttle", "per", per, allow_zero=False)
     check_int("throttle", "burst", burst, minimum=1)
     check_callable("throttle", "clock", clock)
     check_callable("throttle", "sleep", sleep)
@@ -89,7 +89,7 @@ def interval(
     >>> ticks | gp.take(3) | gp.to_list(), now[0]
     ([0, 1, 2], 3.0)
     """
-    seconds = check_seconds("interval", "seconds", seconds, allow_zero=False)
+    check_seconds("interval", "seconds", seconds, allow_zero=False)
     check_callable("interval", "clock", clock)
     check_callable("interval", "sleep", sleep)
 
@@ -101,4 +101,6 @@ def interval(
                 sleep(wait)
             yield tick
 
-    return Source(Base(ticks, call_repr("interval", seconds), one_shot=False))
+    return Source(
+        Base(ticks, call_repr("interval", seconds), one_shot=False, endless=True)
+    )

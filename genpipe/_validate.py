@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 
 def check_callable(factory: str, param: str, value: object) -> None:
@@ -50,8 +49,3 @@ def check_seconds(
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{factory}() needs a finite {param} {bound}, got {value!r}")
     return float(value)
-
-
-def check_optional_callable(factory: str, param: str, value: Any) -> None:
-    if value is not None:
-        check_callable(factory, param, value)

@@ -195,8 +195,8 @@ def test_interval_restarts_its_schedule_on_every_iteration() -> None:
 
 
 def test_repr_of_timing_stages_reads_like_the_code_that_built_them() -> None:
-    assert repr(gp.throttle(2)) == "throttle(2.0)"
-    assert repr(gp.throttle(5, per=60, burst=3)) == "throttle(5.0, per=60.0, burst=3)"
+    assert repr(gp.throttle(2)) == "throttle(2)"
+    assert repr(gp.throttle(5, per=60, burst=3)) == "throttle(5, per=60, burst=3)"
     assert repr(gp.interval(1.5)) == "interval(1.5)"
 
 

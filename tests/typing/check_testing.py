@@ -27,7 +27,7 @@ assert_type(
 assert_type(stages(st.text(), functions=[shout]), st.SearchStrategy[gp.Stage[str, Any]])
 
 # Without functions=, drawn stages call built-in int functions.
-pipelines(st.text())  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
+pipelines(st.text())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 # functions= must map an element to an element.
 pipelines(st.text(), functions=[len])  # type: ignore[list-item]  # pyright: ignore[reportCallIssue, reportArgumentType]
 
