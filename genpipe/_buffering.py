@@ -44,11 +44,12 @@ class _ChannelIterator(_Pumped[T, T]):
         self._items = self._channel.items
 
     def __next__(self) -> T:
-        # The hot path: one atomic popleft, no lock, no extra call.
-        try:
-            item = self._items.popleft()
-        except IndexError:
+        # The hot path: one atomic popleft, no lock, no extra call. Only this
+        # thread takes items, so a non-empty deque cannot empty under us.
+        items = self._items
+        if not items:
             return self._wait_for_next(self._wait_for_item)
+        item = items.popleft()
         if self._channel.producers_waiting:
             self._channel.after_take()
         return item
@@ -59,11 +60,10 @@ class _ChannelIterator(_Pumped[T, T]):
             self._end()
         return item
 
-    def _shut_down(self, join_timeout: float | None) -> None:
-        # A producer stuck in its upstream may still add an item; the hot
-        # path must not hand it out after the end.
+    def _drop_buffered(self) -> None:
+        # The hot path reads this deque; an empty one sends it to the slow
+        # path, which reports the end or the cancellation.
         self._items = deque()
-        super()._shut_down(join_timeout)
 
 
 def buffer(maxsize: int = 64) -> Stage[T, T]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from typing import Any, Generic, TypeVar
 
 from genpipe._threads import POLL_SECONDS, Crew, Wakeup
@@ -77,6 +78,8 @@ class Channel(Generic[T]):
                 if crew.stopping:
                     return
         except BaseException as exc:  # handed to the consumer, never lost
+            if crew.stopping and isinstance(exc, CancelledError):
+                return  # we cancelled the upstream ourselves, while stopping
             exc.add_note(f"raised by the upstream of {label}, read in a thread")
             with crew.lock:
                 crew.failures.append(exc)
@@ -113,10 +116,10 @@ class Channel(Generic[T]):
         ``deadline`` is on ``clock``'s scale. Raises a producer's exception
         once the items that arrived before it are taken.
         """
-        try:
-            item = self.items.popleft()
-        except IndexError:
-            item = self._wait_for_item(deadline, clock)
+        # Tested rather than caught: raising from inside an `except` block
+        # would make the IndexError the context of a producer's exception.
+        items = self.items
+        item = items.popleft() if items else self._wait_for_item(deadline, clock)
         if self.producers_waiting:
             self.after_take()
         return item

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import CancelledError
 from functools import partial
 from typing import Any, Literal, TypeVar
 
@@ -105,6 +106,8 @@ class _Run:
                 if crew.stopping:
                     return
         except BaseException as exc:  # handed to the consumer, never lost
+            if crew.stopping and isinstance(exc, CancelledError):
+                return  # we cancelled the upstream ourselves, while stopping
             exc.add_note(f"raised by the upstream of {crew.label}, read in a thread")
             self.feed_error = exc
         finally:
@@ -163,8 +166,11 @@ class _Run:
                     self.next_seq += 1
                     self._store(seq, _Chunk(0, [], error))
                     return None
+                # Raise the flag, then look again: the feeder appends without
+                # the lock, then reads the flag, so one of us sees the other.
                 self.idle_workers += 1
-                self.work_ready.wait(POLL_SECONDS)
+                if not todo:
+                    self.work_ready.wait(POLL_SECONDS)
                 self.idle_workers -= 1
             if crew.stopping or self.halted:
                 return None
@@ -251,10 +257,15 @@ class _ThreadMapIterator(ConcurrentIterator[U]):
             run.crew.start("worker", run.work)
 
     def __next__(self) -> U:
-        try:
-            return next(self._current)
-        except StopIteration:
-            return self._wait_for_next(self._next_from_new_chunk)
+        # A loop rather than next() in a try: the slow path must not run
+        # inside an `except StopIteration` block, or every exception it
+        # raises would carry that StopIteration as its context.
+        for result in self._current:
+            return result
+        return self._wait_for_next(self._next_from_new_chunk)
+
+    def _drop_buffered(self) -> None:
+        self._current = iter(())
 
     def _next_from_new_chunk(self) -> U:
         while True:

@@ -92,8 +92,7 @@ class Crew:
     def wakeup(self) -> Wakeup:
         """A `Wakeup` that `stop` wakes."""
         wakeup = Wakeup()
-        with self.lock:
-            self._wakeups.append(wakeup)
+        self._wakeups.append(wakeup)
         return wakeup
 
     def start(self, role: str, target: Callable[[], None]) -> None:
@@ -106,14 +105,22 @@ class Crew:
         thread.start()
 
     def stop(self, *, cancel: bool = False) -> None:
-        """Ask every thread to finish; wake everyone waiting. Thread-safe."""
-        with self.lock:
-            self.stopping = True
-            self.cancelled = self.cancelled or cancel
-            for condition in self._conditions:
-                condition.notify_all()
-        for wakeup in self._wakeups:
+        """Ask every thread to finish and wake everyone waiting.
+
+        Safe from any thread, even from a signal handler that interrupted a
+        thread holding the lock: it then gives up notifying the conditions,
+        and their waiters see the flag within `POLL_SECONDS`.
+        """
+        self.cancelled = self.cancelled or cancel
+        self.stopping = True
+        for wakeup in list(self._wakeups):
             wakeup.wake()
+        if self.lock.acquire(timeout=POLL_SECONDS):
+            try:
+                for condition in self._conditions:
+                    condition.notify_all()
+            finally:
+                self.lock.release()
 
     def surface(self, exc: BaseException) -> BaseException:
         """Prepare ``exc`` to be raised in the consumer; the others become notes.
@@ -237,8 +244,25 @@ class ConcurrentIterator(Iterator[T]):
             raise
 
     def cancel(self) -> None:
-        """Stop the run from any thread; a blocked ``next()`` raises CancelledError."""
+        """Stop the run from any thread; the consumer's next ``next()`` raises.
+
+        A consumer blocked in ``next()`` wakes at once; results already
+        handed over but not yet taken are dropped. Concurrent stages
+        upstream are cancelled too.
+        """
         self._crew.stop(cancel=True)
+        self._drop_buffered()
+        self._cancel_upstreams()
+
+    def _drop_buffered(self) -> None:
+        """Forget results waiting for the consumer, so the next ``next()`` stops."""
+
+    def _cancel_upstreams(self) -> None:
+        # Our threads may be blocked in an upstream concurrent stage's
+        # next(); cancelling it wakes them (they ignore the CancelledError).
+        for upstream in self._upstreams:
+            if isinstance(upstream, ConcurrentIterator):
+                upstream.cancel()
 
     def close(self) -> None:
         """Stop and join every thread of this run and close its upstreams.
@@ -263,6 +287,8 @@ class ConcurrentIterator(Iterator[T]):
     def _shut_down(self, join_timeout: float | None) -> None:
         self._closed = True
         self._crew.stop()
+        self._drop_buffered()
+        self._cancel_upstreams()
         # An upstream still being advanced by a stuck thread cannot be closed
         # from here; it is closed when that thread lets go of it.
         if self._crew.join(join_timeout):

@@ -262,3 +262,51 @@ def test_threads_are_named_and_daemonic() -> None:
     assert all(t.daemon for t in threads)
     it.close()  # type: ignore[attr-defined]
     assert_all_threads_joined()
+
+
+@each_stage
+def test_exception_context_survives_the_crossing(make_stage: StageFactory) -> None:
+    def translate(n: int) -> int:
+        try:
+            raise KeyError(n)
+        except KeyError:
+            # Implicit chaining on purpose: the KeyError becomes the context.
+            raise ValueError(n)  # noqa: B904
+
+    def fails_at_one() -> Iterator[int]:
+        yield 0
+        translate(1)
+
+    with pytest.raises(ValueError) as caught:
+        list(gp.source(fails_at_one()) | make_stage())
+    assert isinstance(caught.value.__context__, KeyError)
+
+
+@each_stage
+def test_cancel_stops_a_busy_consumer_at_its_next_item(
+    make_stage: StageFactory,
+) -> None:
+    it = make_stage()(endless())
+    next(it)
+    assert wait_until(lambda: len(genpipe_threads()) > 0)
+    it.cancel()  # type: ignore[attr-defined]
+    with pytest.raises(CancelledError):
+        next(it)
+    assert_all_threads_joined()
+
+
+def test_cancel_reaches_concurrent_stages_upstream() -> None:
+    entered = threading.Event()
+
+    def slow(n: int) -> int:
+        entered.set()
+        threading.Event().wait(0.05)
+        return n
+
+    flow = gp.source(endless()) | gp.thread_map(slow, workers=2) | gp.buffer()
+    with pytest.raises(CancelledError), flow.open() as it:
+        next(it)
+        threading.Timer(0.01, it.cancel).start()  # type: ignore[attr-defined]
+        while True:
+            next(it)
+    assert_all_threads_joined()
