@@ -15,6 +15,8 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 export UV_NO_PROGRESS := 1
+# Material prints an end-of-life banner on every build otherwise.
+export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint typecheck pytest pytest-other-pythons docs bench-smoke bench clean
 
