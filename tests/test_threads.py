@@ -310,3 +310,11 @@ def test_cancel_reaches_concurrent_stages_upstream() -> None:
         while True:
             next(it)
     assert_all_threads_joined()
+
+
+@each_stage
+def test_a_sink_that_stops_early_joins_threads_before_returning(
+    make_stage: StageFactory,
+) -> None:
+    assert flat([gp.source(endless()) | make_stage() | gp.first()]) == [0]
+    assert genpipe_threads() == []
