@@ -2,24 +2,22 @@
 
 Draw inputs from here instead of building them inline, so every test explores
 the same space and a failing example prints readably: functions are drawn
-from small tables of named module-level functions (a failure shows
-``fn=double``, not ``fn=<lambda>``), and drawn stages print as the code that
-built them (``stage=window(3, step=2)``).
+from the named functions of `genpipe.testing`'s int toolkit and a few more
+defined here (a failure shows ``fn=double``, not ``fn=<lambda>``), and drawn
+stages print as the code that built them (``stage=window(3, step=2)``).
 
 Stream elements are small ``int`` values (text only for `lines`): small
 enough to hit collisions (repeated keys, equal neighbours) often, and every
-function below is pure and total on them, so any difference between two runs
+function drawn is pure and total on them, so any difference between two runs
 is the code under test.
 """
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
-
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing._functions import INTS
 
 #: A stream element: small, so that repeats and equal keys are common.
 ints = st.integers(min_value=-20, max_value=20)
@@ -49,89 +47,46 @@ lines = st.text(
 )
 
 
-def double(n: int) -> int:
-    return 2 * n
-
-
-def negate(n: int) -> int:
-    return -n
-
-
-def increment(n: int) -> int:
-    return n + 1
-
-
 def square(n: int) -> int:
     return n * n
-
-
-def halve(n: int) -> int:
-    return n // 2
-
-
-#: A pure function from int to int.
-int_functions = st.sampled_from([double, negate, increment, square, halve])
-
-
-def is_even(n: int) -> bool:
-    return n % 2 == 0
-
-
-def is_positive(n: int) -> bool:
-    return n > 0
-
-
-def is_small(n: int) -> bool:
-    return abs(n) < 5
-
-
-def always(n: int) -> bool:
-    return True
-
-
-def never(n: int) -> bool:
-    return False
-
-
-#: A predicate on ints, including the two constant ones.
-predicates = st.sampled_from([is_even, is_positive, is_small, always, never])
-
-
-def mod3(n: int) -> int:
-    return n % 3
-
-
-def sign(n: int) -> int:
-    return (n > 0) - (n < 0)
 
 
 def identity(n: int) -> int:
     return n
 
 
+#: A pure function from int to int.
+int_functions = st.sampled_from([*INTS.maps, square])
+
+#: A predicate on ints, including the two constant ones.
+predicates = st.sampled_from(INTS.predicates)
+
 #: A key function with few distinct values, so groups and duplicates abound.
-keys = st.sampled_from([mod3, sign, abs, identity])
+keys = st.sampled_from([*INTS.keys, identity])
 
 #: A binary function on ints that keeps numbers small, for `scan`/`reduce`.
-binary_functions: st.SearchStrategy[Callable[[int, int], int]] = st.sampled_from(
-    [operator.add, operator.sub, max, min]
-)
-
-
-def copies_by_mod3(n: int) -> list[int]:
-    return [n] * (n % 3)
-
-
-def neighbours(n: int) -> list[int]:
-    return [n - 1, n, n + 1]
-
-
-def nothing(n: int) -> list[int]:
-    return []
-
+binary_functions = st.sampled_from(INTS.combiners)
 
 #: A function from an int to a list of ints (sometimes empty), for `flat_map`.
-expansions = st.sampled_from([copies_by_mod3, neighbours, nothing])
+expansions = st.sampled_from(INTS.expansions)
+
+#: genpipe's public names and every function drawn above: what a stage's repr
+#: names, so ``eval(repr(stage), dict(NAMESPACE))`` builds the stage again.
+NAMESPACE: dict[str, object] = (
+    {name: getattr(gp, name) for name in gp.__all__}
+    | {
+        function.__name__: function
+        for role in (
+            INTS.maps,
+            INTS.predicates,
+            INTS.keys,
+            INTS.combiners,
+            INTS.expansions,
+        )
+        for function in role
+    }
+    | {"square": square, "identity": identity}
+)
 
 
 def _sum_of_windows(size: int) -> gp.Stage[int, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import operator
 import re
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -15,16 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
-from tests import strategies
+from genpipe.testing._functions import double, is_even, is_positive, negate
 from tests.doubles import TrackedSource, recording_stage
-from tests.strategies import (
-    double,
-    int_lists,
-    int_stages,
-    is_even,
-    is_positive,
-    negate,
-)
+from tests.strategies import NAMESPACE, int_lists, int_stages
 
 chains = st.lists(int_stages, min_size=1, max_size=4)
 
@@ -507,15 +499,6 @@ def test_a_chain_reports_the_loosest_comparison_of_its_parts() -> None:
 
 
 # repr reads like the code that built it
-
-NAMESPACE: dict[str, object] = (
-    {name: getattr(gp, name) for name in gp.__all__}
-    | {name: getattr(strategies, name) for name in dir(strategies)}
-    | {
-        "add": operator.add,
-        "sub": operator.sub,
-    }
-)
 
 
 @given(stages=chains)

@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing._functions import double, is_even, neighbours
 from tests.doubles import FakeClock
-from tests.strategies import double, int_lists, ints, is_even, neighbours
+from tests.strategies import int_lists, ints
 
 #: genpipe without its types, to make the calls a type checker would reject.
 unchecked: Any = gp

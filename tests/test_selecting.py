@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing._functions import is_even
 from tests.doubles import TrackedSource
-from tests.strategies import counts, int_lists, ints, is_even, keys, predicates
+from tests.strategies import counts, int_lists, ints, keys, predicates
 
 
 @given(predicate=predicates, items=int_lists)
@@ -116,78 +115,3 @@ def test_distinct_handles_unhashable_and_hashable_items_together(
 def test_distinct_remembers_keys_across_the_whole_stream() -> None:
     by_size = gp.distinct(key=abs)
     assert [1, -2, 3, 2, -1, -3, 4] | by_size | gp.to_list() == [1, -2, 3, 4]
-
-
-def test_repr_of_selecting_stages_reads_like_the_code_that_built_them() -> None:
-    built: list[object] = [
-        gp.filter(is_even),
-        gp.take(3),
-        gp.skip(0),
-        gp.take_while(callable),
-        gp.drop_while(is_even),
-        gp.distinct(),
-        gp.distinct(key=abs),
-    ]
-    assert [repr(stage) for stage in built] == [
-        "filter(is_even)",
-        "take(3)",
-        "skip(0)",
-        "take_while(callable)",
-        "drop_while(is_even)",
-        "distinct()",
-        "distinct(key=abs)",
-    ]
-
-
-#: genpipe without its types, to make the calls a type checker would reject.
-unchecked: Any = gp
-
-BAD_ARGUMENTS: dict[str, tuple[Callable[[], object], type[Exception], str]] = {
-    "filter(None)": (
-        lambda: unchecked.filter(None),
-        TypeError,
-        "filter() needs a callable for predicate, got None",
-    ),
-    "take(-1)": (lambda: unchecked.take(-1), ValueError, "take() needs n >= 0, got -1"),
-    "take(True)": (
-        lambda: unchecked.take(True),
-        TypeError,
-        "take() needs an int for n, got True of type bool",
-    ),
-    "take(2.0)": (
-        lambda: unchecked.take(2.0),
-        TypeError,
-        "take() needs an int for n, got 2.0 of type float",
-    ),
-    "skip(-3)": (lambda: unchecked.skip(-3), ValueError, "skip() needs n >= 0, got -3"),
-    "skip(None)": (
-        lambda: unchecked.skip(None),
-        TypeError,
-        "skip() needs an int for n, got None",
-    ),
-    "take_while(1)": (
-        lambda: unchecked.take_while(1),
-        TypeError,
-        "take_while() needs a callable for predicate, got 1",
-    ),
-    "drop_while('x')": (
-        lambda: unchecked.drop_while("x"),
-        TypeError,
-        "drop_while() needs a callable for predicate, got 'x'",
-    ),
-    "distinct(key=1)": (
-        lambda: unchecked.distinct(key=1),
-        TypeError,
-        "distinct() needs a callable for key, got 1",
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    ("build", "error", "message"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS
-)
-def test_bad_arguments_fail_when_the_stage_is_built(
-    build: Callable[[], Any], error: type[Exception], message: str
-) -> None:
-    with pytest.raises(error, match=re.escape(message)):
-        build()

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import functools
 import itertools
-import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing._functions import negate
 from tests.doubles import TrackedSource
-from tests.strategies import binary_functions, int_lists, ints, keys, mod3, negate
+from tests.strategies import binary_functions, int_lists, ints, keys
 
 
 @given(items=int_lists)
@@ -112,71 +111,3 @@ def test_drain_pulls_everything_and_keeps_nothing(items: list[int]) -> None:
     assert gp.source(tracked) | gp.drain() is None
     assert tracked.pulls == len(items)
     assert tracked.closed == 1
-
-
-def test_repr_of_sinks_reads_like_the_code_that_built_them() -> None:
-    built: list[object] = [
-        gp.to_list(),
-        gp.to_set(),
-        gp.to_dict(mod3),
-        gp.to_dict(mod3, negate),
-        gp.reduce(max),
-        gp.reduce(max, 0),
-        gp.for_each(print),
-        gp.first(),
-        gp.first(default=None),
-        gp.last(),
-        gp.last(default=0),
-        gp.drain(),
-    ]
-    assert [repr(sink) for sink in built] == [
-        "to_list()",
-        "to_set()",
-        "to_dict(mod3)",
-        "to_dict(mod3, negate)",
-        "reduce(max)",
-        "reduce(max, 0)",
-        "for_each(print)",
-        "first()",
-        "first(default=None)",
-        "last()",
-        "last(default=0)",
-        "drain()",
-    ]
-
-
-#: genpipe without its types, to make the calls a type checker would reject.
-unchecked: Any = gp
-
-BAD_ARGUMENTS: dict[str, tuple[Callable[[], object], type[Exception], str]] = {
-    "to_dict(1)": (
-        lambda: unchecked.to_dict(1),
-        TypeError,
-        "to_dict() needs a callable for key, got 1",
-    ),
-    "to_dict(len, 'v')": (
-        lambda: unchecked.to_dict(len, "v"),
-        TypeError,
-        "to_dict() needs a callable for value, got 'v'",
-    ),
-    "reduce(0)": (
-        lambda: unchecked.reduce(0),
-        TypeError,
-        "reduce() needs a callable for fn, got 0",
-    ),
-    "for_each(None)": (
-        lambda: unchecked.for_each(None),
-        TypeError,
-        "for_each() needs a callable for fn, got None",
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    ("build", "error", "message"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS
-)
-def test_bad_arguments_fail_when_the_sink_is_built(
-    build: Callable[[], Any], error: type[Exception], message: str
-) -> None:
-    with pytest.raises(error, match=re.escape(message)):
-        build()

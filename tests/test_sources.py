@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -65,64 +62,3 @@ def test_generate_passes_any_other_exception_through_unchanged() -> None:
     with pytest.raises(KeyError) as raised:
         gp.generate(fail) | gp.to_list()
     assert raised.value is failure
-
-
-def test_repr_of_sources_reads_like_the_code_that_built_them() -> None:
-    built: list[object] = [
-        gp.count(),
-        gp.count(10),
-        gp.count(0, step=5),
-        gp.repeat("x"),
-        gp.repeat("x", 3),
-        gp.generate(int),
-    ]
-    assert [repr(source) for source in built] == [
-        "count()",
-        "count(10)",
-        "count(0, step=5)",
-        "repeat('x')",
-        "repeat('x', 3)",
-        "generate(int)",
-    ]
-
-
-#: genpipe without its types, to make the calls a type checker would reject.
-unchecked: Any = gp
-
-BAD_ARGUMENTS: dict[str, tuple[Callable[[], object], type[Exception], str]] = {
-    "count(1.5)": (
-        lambda: unchecked.count(1.5),
-        TypeError,
-        "count() needs an int for start, got 1.5 of type float",
-    ),
-    "count(step=True)": (
-        lambda: unchecked.count(step=True),
-        TypeError,
-        "count() needs an int for step, got True of type bool",
-    ),
-    "repeat(1, -1)": (
-        lambda: unchecked.repeat(1, -1),
-        ValueError,
-        "repeat() needs times >= 0, got -1",
-    ),
-    "repeat(1, 2.0)": (
-        lambda: unchecked.repeat(1, 2.0),
-        TypeError,
-        "repeat() needs an int for times, got 2.0 of type float",
-    ),
-    "generate(3)": (
-        lambda: unchecked.generate(3),
-        TypeError,
-        "generate() needs a callable for fn, got 3",
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    ("build", "error", "message"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS
-)
-def test_bad_arguments_fail_when_the_source_is_built(
-    build: Callable[[], Any], error: type[Exception], message: str
-) -> None:
-    with pytest.raises(error, match=re.escape(message)):
-        build()

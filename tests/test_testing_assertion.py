@@ -12,8 +12,9 @@ from hypothesis import given
 import genpipe as gp
 from genpipe._core import Base, Comparison
 from genpipe.testing import assert_lazy_equals_eager
+from genpipe.testing._functions import double
 from tests.doubles import recording_stage
-from tests.strategies import double, int_lists, int_stages
+from tests.strategies import int_lists, int_stages
 
 
 def failure_of(check: Callable[[], None]) -> str:

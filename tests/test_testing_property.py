@@ -10,7 +10,8 @@ from hypothesis import settings
 
 import genpipe as gp
 from genpipe.testing import lazy_eager_property
-from tests.strategies import double, ints, is_even
+from genpipe.testing._functions import double, is_even
+from tests.strategies import ints
 
 reproducibly = settings(database=None, derandomize=True)
 

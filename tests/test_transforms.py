@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import re
 from collections.abc import Callable
-from typing import Any
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing._functions import mod3, neighbours
 from tests.doubles import TrackedSource
 from tests.strategies import (
     binary_functions,
-    double,
     expansions,
     int_functions,
     int_lists,
     int_pairs,
     ints,
     keys,
-    mod3,
-    neighbours,
     nested_int_lists,
 )
 
@@ -159,94 +154,3 @@ def test_sort_pulls_the_whole_stream_before_yielding_its_first_item() -> None:
     streamed = iter(gp.source(tracked) | gp.sort())
     assert next(streamed) == 1
     assert tracked.pulls == 3
-
-
-def test_repr_of_transforms_reads_like_the_code_that_built_them() -> None:
-    built: list[object] = [
-        gp.map(double),
-        gp.starmap(pow),
-        gp.flat_map(neighbours),
-        gp.flatten(),
-        gp.tap(print),
-        gp.enumerate(),
-        gp.enumerate(1),
-        gp.scan(max),
-        gp.scan(max, 0),
-        gp.sort(),
-        gp.sort(key=mod3, reverse=True),
-    ]
-    assert [repr(stage) for stage in built] == [
-        "map(double)",
-        "starmap(pow)",
-        "flat_map(neighbours)",
-        "flatten()",
-        "tap(print)",
-        "enumerate()",
-        "enumerate(1)",
-        "scan(max)",
-        "scan(max, 0)",
-        "sort()",
-        "sort(key=mod3, reverse=True)",
-    ]
-
-
-#: genpipe without its types, to make the calls a type checker would reject.
-unchecked: Any = gp
-
-BAD_ARGUMENTS: dict[str, tuple[Callable[[], object], type[Exception], str]] = {
-    "map(42)": (
-        lambda: unchecked.map(42),
-        TypeError,
-        "map() needs a callable for fn, got 42",
-    ),
-    "starmap(None)": (
-        lambda: unchecked.starmap(None),
-        TypeError,
-        "starmap() needs a callable for fn, got None",
-    ),
-    "flat_map('ab')": (
-        lambda: unchecked.flat_map("ab"),
-        TypeError,
-        "flat_map() needs a callable for fn, got 'ab'",
-    ),
-    "tap(1)": (
-        lambda: unchecked.tap(1),
-        TypeError,
-        "tap() needs a callable for fn, got 1",
-    ),
-    "enumerate(True)": (
-        lambda: unchecked.enumerate(True),
-        TypeError,
-        "enumerate() needs an int for start, got True of type bool",
-    ),
-    "enumerate('1')": (
-        lambda: unchecked.enumerate("1"),
-        TypeError,
-        "enumerate() needs an int for start, got '1' of type str",
-    ),
-    "scan(0)": (
-        lambda: unchecked.scan(0),
-        TypeError,
-        "scan() needs a callable for fn, got 0",
-    ),
-    "sort(key=1)": (
-        lambda: unchecked.sort(key=1),
-        TypeError,
-        "sort() needs a callable for key, got 1",
-    ),
-    "sort(reverse=1)": (
-        lambda: unchecked.sort(reverse=1),
-        TypeError,
-        "sort() needs True or False for reverse, got 1 of type int",
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    ("build", "error", "message"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS
-)
-def test_bad_arguments_fail_when_the_stage_is_built(
-    build: Callable[[], Any], error: type[Exception], message: str
-) -> None:
-    with pytest.raises(error, match=re.escape(message)):
-        build()

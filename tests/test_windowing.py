@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
-from typing import Any
 
-import pytest
 from hypothesis import given
 
 import genpipe as gp
 from tests.doubles import TrackedSource
-from tests.strategies import int_lists, keys, mod3, sizes
+from tests.strategies import int_lists, keys, sizes
 
 
 def chunks(items: list[int], size: int) -> list[list[int]]:
@@ -106,67 +103,3 @@ def test_group_by_pulls_one_item_past_the_group_it_yields() -> None:
     first = next(iter(gp.source(tracked) | gp.group_by(lambda n: n // 3)))
     assert first == (0, [0, 1, 2])
     assert tracked.pulls == 4
-
-
-def test_repr_of_windowing_stages_reads_like_the_code_that_built_them() -> None:
-    built: list[object] = [
-        gp.batch(3),
-        gp.window(3),
-        gp.window(2, step=5),
-        gp.pairwise(),
-        gp.group_by(mod3),
-    ]
-    assert [repr(stage) for stage in built] == [
-        "batch(3)",
-        "window(3)",
-        "window(2, step=5)",
-        "pairwise()",
-        "group_by(mod3)",
-    ]
-
-
-#: genpipe without its types, to make the calls a type checker would reject.
-unchecked: Any = gp
-
-BAD_ARGUMENTS: dict[str, tuple[Callable[[], object], type[Exception], str]] = {
-    "batch(0)": (
-        lambda: unchecked.batch(0),
-        ValueError,
-        "batch() needs size >= 1, got 0",
-    ),
-    "batch(True)": (
-        lambda: unchecked.batch(True),
-        TypeError,
-        "batch() needs an int for size, got True of type bool",
-    ),
-    "window(0)": (
-        lambda: unchecked.window(0),
-        ValueError,
-        "window() needs size >= 1, got 0",
-    ),
-    "window(3, step=0)": (
-        lambda: unchecked.window(3, step=0),
-        ValueError,
-        "window() needs step >= 1, got 0",
-    ),
-    "window(2.5)": (
-        lambda: unchecked.window(2.5),
-        TypeError,
-        "window() needs an int for size, got 2.5 of type float",
-    ),
-    "group_by(None)": (
-        lambda: unchecked.group_by(None),
-        TypeError,
-        "group_by() needs a callable for key, got None",
-    ),
-}
-
-
-@pytest.mark.parametrize(
-    ("build", "error", "message"), BAD_ARGUMENTS.values(), ids=BAD_ARGUMENTS
-)
-def test_bad_arguments_fail_when_the_stage_is_built(
-    build: Callable[[], Any], error: type[Exception], message: str
-) -> None:
-    with pytest.raises(error, match=re.escape(message)):
-        build()

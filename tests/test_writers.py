@@ -1,4 +1,4 @@
-"""File sinks: round trips through the readers, atomic replacement, gzip, arguments."""
+"""File sinks: round trips through the readers, atomic replacement and gzip."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ compressions = pytest.mark.parametrize("suffix", ["", ".gz"], ids=["plain", "gzi
 # Round trips: what a writer writes, its reader reads back
 
 
+def assert_reads_back(
+    written: list[Any], write: gp.Sink[Any, int], read: gp.Source[Any]
+) -> None:
+    """``write`` counts every item of ``written``, and ``read`` gives them back."""
+    assert written | write == len(written)
+    assert list(read) == read.eager() == written
+
+
 @compressions
 @reuses_tmp_path
 @given(written=st.lists(lines, max_size=6))
@@ -60,9 +68,7 @@ def test_write_lines_then_read_lines_gives_the_lines_back(
     tmp_path: Path, suffix: str, written: list[str]
 ) -> None:
     path = tmp_path / f"out.txt{suffix}"
-    assert written | gp.write_lines(path) == len(written)
-    read = gp.read_lines(path)
-    assert list(read) == read.eager() == written
+    assert_reads_back(written, gp.write_lines(path), gp.read_lines(path))
 
 
 @compressions
@@ -72,9 +78,7 @@ def test_write_jsonl_then_read_jsonl_gives_the_values_back(
     tmp_path: Path, suffix: str, written: list[Any]
 ) -> None:
     path = tmp_path / f"out.jsonl{suffix}"
-    assert written | gp.write_jsonl(path) == len(written)
-    read = gp.read_jsonl(path)
-    assert list(read) == read.eager() == written
+    assert_reads_back(written, gp.write_jsonl(path), gp.read_jsonl(path))
 
 
 @compressions
@@ -89,9 +93,7 @@ def test_write_csv_then_read_csv_gives_the_records_back(
     columns, records = table
     path = tmp_path / f"out.csv{suffix}"
     write = gp.write_csv(path, columns) if name_columns else gp.write_csv(path)
-    assert records | write == len(records)
-    read = gp.read_csv(path)
-    assert list(read) == read.eager() == records
+    assert_reads_back(records, write, gp.read_csv(path))
 
 
 # write_lines and write_jsonl
@@ -180,12 +182,16 @@ def test_write_csv_with_an_empty_first_record_asks_for_fieldnames(
 
 # Every writer: atomic replacement, gzip, permissions
 
-WRITERS: dict[str, tuple[Callable[[Path], gp.Sink[Any, int]], list[Any]]] = {
+Writer = Callable[[Path], gp.Sink[Any, int]]
+
+WRITERS: dict[str, tuple[Writer, list[Any]]] = {
     "lines": (gp.write_lines, ["a", "b", "c"]),
     "jsonl": (gp.write_jsonl, [1, 2, 3]),
     "csv": (gp.write_csv, [{"n": 1}, {"n": 2}, {"n": 3}]),
 }
-every_writer = pytest.mark.parametrize("kind", WRITERS)
+every_writer = pytest.mark.parametrize(
+    ("write", "items"), WRITERS.values(), ids=WRITERS
+)
 
 
 class HalfwayError(Exception):
@@ -199,9 +205,8 @@ def failing_after_first(items: list[Any]) -> Iterator[Any]:
 
 @every_writer
 def test_a_stream_failing_halfway_leaves_the_old_file_and_no_temporary_file(
-    tmp_path: Path, kind: str
+    tmp_path: Path, write: Writer, items: list[Any]
 ) -> None:
-    write, items = WRITERS[kind]
     path = tmp_path / "out"
     path.write_text("old")
     with pytest.raises(HalfwayError):
@@ -211,8 +216,9 @@ def test_a_stream_failing_halfway_leaves_the_old_file_and_no_temporary_file(
 
 
 @every_writer
-def test_a_stream_failing_halfway_creates_no_file(tmp_path: Path, kind: str) -> None:
-    write, items = WRITERS[kind]
+def test_a_stream_failing_halfway_creates_no_file(
+    tmp_path: Path, write: Writer, items: list[Any]
+) -> None:
     with pytest.raises(HalfwayError):
         failing_after_first(items) | write(tmp_path / "out")
     assert os.listdir(tmp_path) == []
@@ -220,9 +226,8 @@ def test_a_stream_failing_halfway_creates_no_file(tmp_path: Path, kind: str) -> 
 
 @every_writer
 def test_the_old_file_stays_until_the_stream_ends_then_is_replaced(
-    tmp_path: Path, kind: str
+    tmp_path: Path, write: Writer, items: list[Any]
 ) -> None:
-    write, items = WRITERS[kind]
     path = tmp_path / "out"
     path.write_text("old")
     during: list[tuple[str, list[str]]] = []
@@ -241,9 +246,8 @@ def test_the_old_file_stays_until_the_stream_ends_then_is_replaced(
 
 @every_writer
 def test_a_gz_path_is_written_as_gzip_naming_the_final_file(
-    tmp_path: Path, kind: str
+    tmp_path: Path, write: Writer, items: list[Any]
 ) -> None:
-    write, items = WRITERS[kind]
     path = tmp_path / "out.gz"
     items | write(path)
     compressed = path.read_bytes()
@@ -253,8 +257,9 @@ def test_a_gz_path_is_written_as_gzip_naming_the_final_file(
 
 
 @every_writer
-def test_a_new_file_gets_the_usual_permissions(tmp_path: Path, kind: str) -> None:
-    write, items = WRITERS[kind]
+def test_a_new_file_gets_the_usual_permissions(
+    tmp_path: Path, write: Writer, items: list[Any]
+) -> None:
     umask = os.umask(0o027)
     try:
         items | write(tmp_path / "out")
@@ -265,58 +270,8 @@ def test_a_new_file_gets_the_usual_permissions(tmp_path: Path, kind: str) -> Non
 
 @every_writer
 def test_writing_into_a_missing_folder_raises_and_creates_nothing(
-    tmp_path: Path, kind: str
+    tmp_path: Path, write: Writer, items: list[Any]
 ) -> None:
-    write, items = WRITERS[kind]
     with pytest.raises(FileNotFoundError):
         items | write(tmp_path / "missing" / "out")
     assert os.listdir(tmp_path) == []
-
-
-# Arguments and repr
-
-
-@every_writer
-@pytest.mark.parametrize("path", [None, 3, b"out.txt"])
-def test_a_writer_rejects_a_path_that_is_not_a_str_or_pathlike(
-    kind: str, path: object
-) -> None:
-    write, _ = WRITERS[kind]
-    with pytest.raises(TypeError, match=r"needs a file path as a str or pathlib.Path"):
-        write(path)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("write", [gp.write_lines, gp.write_csv])
-def test_a_writer_rejects_an_unknown_encoding_when_built(
-    write: Callable[..., object],
-) -> None:
-    with pytest.raises(ValueError, match=r"unknown encoding 'utf-99'"):
-        write("out", encoding="utf-99")
-
-
-@pytest.mark.parametrize("fieldnames", ["ab", [], [1, 2], 7])
-def test_write_csv_rejects_fieldnames_that_are_not_a_list_of_str(
-    fieldnames: Any,
-) -> None:
-    with pytest.raises(TypeError, match=r"needs fieldnames as a non-empty list of str"):
-        gp.write_csv("out.csv", fieldnames)
-
-
-def test_write_csv_rejects_a_column_named_twice() -> None:
-    with pytest.raises(ValueError, match=r"column twice in fieldnames \['a', 'a'\]"):
-        gp.write_csv("out.csv", ["a", "a"])
-
-
-def test_write_csv_rejects_options_csv_writer_rejects() -> None:
-    with pytest.raises(TypeError, match=r"csv options .* that the csv module rejects"):
-        gp.write_csv("out.csv", quotechar="''")
-
-
-def test_writer_reprs_read_like_the_code_that_built_them() -> None:
-    assert repr(gp.write_lines(Path("a.txt"))) == "write_lines('a.txt')"
-    assert repr(gp.map(str) | gp.write_jsonl("a.jsonl")) == (
-        "map(str) | write_jsonl('a.jsonl')"
-    )
-    assert repr(gp.write_csv("a.csv", ["x"], encoding="latin-1", delimiter=";")) == (
-        "write_csv('a.csv', ['x'], encoding='latin-1', delimiter=';')"
-    )

@@ -1,0 +1,230 @@
+"""What every factory of the catalog promises before any item flows.
+
+A stage prints as the code that built it, and a call with a bad argument
+fails there and then, with a message that says what to pass. Each case is
+written as the code a user would type and evaluated, so a test's id is the
+call it checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import genpipe as gp
+from tests.strategies import NAMESPACE
+
+
+def built(code: str) -> Any:
+    """What ``code`` builds, with genpipe's names and the named test functions."""
+    return eval(code, dict(NAMESPACE))
+
+
+REPRS = [
+    "count()",
+    "count(10)",
+    "count(0, step=5)",
+    "repeat('x')",
+    "repeat('x', 3)",
+    "generate(int)",
+    "map(double)",
+    "starmap(pow)",
+    "flat_map(neighbours)",
+    "flatten()",
+    "tap(print)",
+    "enumerate()",
+    "enumerate(1)",
+    "scan(max)",
+    "scan(max, 0)",
+    "sort()",
+    "sort(key=mod3, reverse=True)",
+    "filter(is_even)",
+    "take(3)",
+    "skip(0)",
+    "take_while(callable)",
+    "drop_while(is_even)",
+    "distinct()",
+    "distinct(key=abs)",
+    "batch(3)",
+    "window(3)",
+    "window(2, step=5)",
+    "pairwise()",
+    "group_by(mod3)",
+    "throttle(2)",
+    "throttle(5, per=60, burst=3)",
+    "interval(1.5)",
+    "to_list()",
+    "to_set()",
+    "to_dict(mod3)",
+    "to_dict(mod3, negate)",
+    "reduce(max)",
+    "reduce(max, 0)",
+    "for_each(print)",
+    "first()",
+    "first(default=None)",
+    "last()",
+    "last(default=0)",
+    "drain()",
+    "read_lines('a.txt', encoding='latin-1')",
+    "read_jsonl('a.jsonl') | take(1)",
+    "read_csv('a.csv', on_error='skip', delimiter=';')",
+    "map(str) | write_jsonl('a.jsonl')",
+    "write_csv('a.csv', ['x'], encoding='latin-1', delimiter=';')",
+]
+
+
+@pytest.mark.parametrize("code", REPRS)
+def test_repr_reads_like_the_code_that_built_the_stage(code: str) -> None:
+    assert repr(built(code)) == code
+
+
+BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
+    "count(1.5)": (TypeError, "needs an int for start, got 1.5 of type float"),
+    "count(step=True)": (TypeError, "needs an int for step, got True of type bool"),
+    "repeat(1, -1)": (ValueError, "needs times >= 0, got -1"),
+    "repeat(1, 2.0)": (TypeError, "needs an int for times, got 2.0 of type float"),
+    "generate(3)": (TypeError, "needs a callable for fn, got 3"),
+    "map(42)": (TypeError, "needs a callable for fn, got 42"),
+    "starmap(None)": (TypeError, "needs a callable for fn, got None"),
+    "flat_map('ab')": (TypeError, "needs a callable for fn, got 'ab'"),
+    "tap(1)": (TypeError, "needs a callable for fn, got 1"),
+    "enumerate(True)": (TypeError, "needs an int for start, got True of type bool"),
+    "enumerate('1')": (TypeError, "needs an int for start, got '1' of type str"),
+    "scan(0)": (TypeError, "needs a callable for fn, got 0"),
+    "sort(key=1)": (TypeError, "needs a callable for key, got 1"),
+    "sort(reverse=1)": (
+        TypeError,
+        "needs True or False for reverse, got 1 of type int",
+    ),
+    "filter(None)": (TypeError, "needs a callable for predicate, got None"),
+    "take(-1)": (ValueError, "needs n >= 0, got -1"),
+    "take(True)": (TypeError, "needs an int for n, got True of type bool"),
+    "take(2.0)": (TypeError, "needs an int for n, got 2.0 of type float"),
+    "skip(-3)": (ValueError, "needs n >= 0, got -3"),
+    "skip(None)": (TypeError, "needs an int for n, got None"),
+    "take_while(1)": (TypeError, "needs a callable for predicate, got 1"),
+    "drop_while('x')": (TypeError, "needs a callable for predicate, got 'x'"),
+    "distinct(key=1)": (TypeError, "needs a callable for key, got 1"),
+    "batch(0)": (ValueError, "needs size >= 1, got 0"),
+    "batch(True)": (TypeError, "needs an int for size, got True of type bool"),
+    "window(0)": (ValueError, "needs size >= 1, got 0"),
+    "window(3, step=0)": (ValueError, "needs step >= 1, got 0"),
+    "window(2.5)": (TypeError, "needs an int for size, got 2.5 of type float"),
+    "group_by(None)": (TypeError, "needs a callable for key, got None"),
+    "throttle(rate=0)": (ValueError, "needs a finite rate > 0, got 0"),
+    "throttle(-1)": (ValueError, "needs a finite rate > 0, got -1"),
+    "throttle(float('inf'))": (ValueError, "needs a finite rate > 0, got inf"),
+    "throttle('2')": (TypeError, "needs a number for rate, got '2' of type str"),
+    "throttle(True)": (TypeError, "needs a number for rate, got True of type bool"),
+    "throttle(1, per=0)": (ValueError, "needs a finite per > 0, got 0"),
+    "throttle(1, burst=0)": (ValueError, "needs burst >= 1, got 0"),
+    "throttle(1, burst=1.5)": (
+        TypeError,
+        "needs an int for burst, got 1.5 of type float",
+    ),
+    "throttle(1, clock=0)": (TypeError, "needs a callable for clock, got 0"),
+    "throttle(1, sleep=None)": (TypeError, "needs a callable for sleep, got None"),
+    "interval(0)": (ValueError, "needs a finite seconds > 0, got 0"),
+    "interval(float('nan'))": (ValueError, "needs a finite seconds > 0, got nan"),
+    "interval('1')": (TypeError, "needs a number for seconds, got '1' of type str"),
+    "interval(1, clock=1)": (TypeError, "needs a callable for clock, got 1"),
+    "to_dict(1)": (TypeError, "needs a callable for key, got 1"),
+    "to_dict(len, 'v')": (TypeError, "needs a callable for value, got 'v'"),
+    "reduce(0)": (TypeError, "needs a callable for fn, got 0"),
+    "for_each(None)": (TypeError, "needs a callable for fn, got None"),
+    "read_jsonl('a', on_error='ignore')": (
+        ValueError,
+        "needs on_error='raise', 'skip'",
+    ),
+    "read_jsonl('a', on_error=3)": (ValueError, "needs on_error='raise', 'skip'"),
+    "read_csv('a', on_error='ignore')": (ValueError, "needs on_error='raise', 'skip'"),
+    "read_csv('a', on_error=3)": (ValueError, "needs on_error='raise', 'skip'"),
+    "write_csv('a', 'ab')": (TypeError, "needs fieldnames as a non-empty list of str"),
+    "write_csv('a', [])": (TypeError, "needs fieldnames as a non-empty list of str"),
+    "write_csv('a', [1, 2])": (
+        TypeError,
+        "needs fieldnames as a non-empty list of str",
+    ),
+    "write_csv('a', 7)": (TypeError, "needs fieldnames as a non-empty list of str"),
+    "write_csv('a', ['a', 'a'])": (
+        ValueError,
+        "got a column twice in fieldnames ['a', 'a']",
+    ),
+}
+
+
+@pytest.mark.parametrize("code", BAD_CALLS)
+def test_bad_arguments_fail_when_the_stage_is_built(code: str) -> None:
+    error, message = BAD_CALLS[code]
+    factory = code.partition("(")[0]
+    with pytest.raises(error, match=re.escape(f"{factory}() {message}")):
+        built(code)
+
+
+# File sources and sinks check their path and options alike
+
+
+def each_factory(*factories: Callable[..., object]) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize(
+        "factory", factories, ids=lambda factory: factory.__name__
+    )
+
+
+every_file_stage = each_factory(
+    gp.read_lines,
+    gp.read_jsonl,
+    gp.read_csv,
+    gp.write_lines,
+    gp.write_jsonl,
+    gp.write_csv,
+)
+
+
+@every_file_stage
+@pytest.mark.parametrize("path", [None, 3, b"out.txt"])
+def test_a_file_stage_rejects_a_path_that_is_not_a_str_or_pathlike(
+    factory: Callable[[Any], object], path: object
+) -> None:
+    with pytest.raises(TypeError, match=r"needs a file path as a str or pathlib.Path"):
+        factory(path)
+
+
+@every_file_stage
+def test_a_file_stage_rejects_an_empty_path(
+    factory: Callable[[Any], object],
+) -> None:
+    with pytest.raises(ValueError, match=r"needs a file path, got an empty string"):
+        factory("")
+
+
+@every_file_stage
+def test_a_file_stage_prints_a_path_as_the_string_it_holds(
+    factory: Callable[[Any], object],
+) -> None:
+    assert repr(factory(Path("a.txt"))) == f"{factory.__name__}('a.txt')"
+
+
+@each_factory(gp.read_lines, gp.read_csv, gp.write_lines, gp.write_csv)
+def test_a_file_stage_rejects_an_unknown_encoding_when_built(
+    factory: Callable[..., object],
+) -> None:
+    with pytest.raises(ValueError, match=r"unknown encoding 'utf-99'"):
+        factory("data.txt", encoding="utf-99")
+    with pytest.raises(TypeError, match=r"needs encoding as a str"):
+        factory("data.txt", encoding=8)
+
+
+@each_factory(gp.read_csv, gp.write_csv)
+@pytest.mark.parametrize(
+    "options",
+    [{"delimiter": ";;"}, {"delimiter": ""}, {"colour": "red"}, {"quotechar": "''"}],
+)
+def test_a_csv_stage_rejects_options_the_csv_module_rejects(
+    factory: Callable[..., object], options: dict[str, Any]
+) -> None:
+    with pytest.raises(TypeError, match=r"csv options .* that the csv module rejects"):
+        factory("data.csv", **options)
