@@ -17,12 +17,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import genpipe as gp
-from benchmarks.harness import Variant
+from benchmarks.harness import Settings, Variant
 from benchmarks.streams import add_one, drain
 
 Through = Callable[[Iterable[int]], Iterator[int]]
+Row = tuple[str, ...]
+Items = TypeVar("Items", int, None)
 
 QUEUE_BASELINE = "queue.Queue per item"
 EXECUTOR_BASELINE = "ThreadPoolExecutor.map"
@@ -174,3 +177,25 @@ def every_flow() -> dict[str, Flow]:
         Flow("genpipe merge()", lambda: lambda items: iter(gp.merge(items))),
     ]
     return {flow.name: flow for flow in flows}
+
+
+def judge_every_flow(
+    settings: Settings,
+    items: Items,
+    judge: Callable[[str, int | Items], tuple[Row, object]],
+) -> tuple[tuple[Row, ...], dict[str, object]]:
+    """Judge each variant on ``items`` items (None: endless): its row and raw result.
+
+    ``ThreadPoolExecutor.map`` submits its whole input before it yields
+    anything, so it is judged on a finite stream it can survive instead, and
+    fails all the same.
+    """
+    executor_items = settings.size(100_000, 20_000)
+    rows = []
+    raw = {}
+    for name in every_flow():
+        row, raw[name] = judge(
+            name, executor_items if name == EXECUTOR_BASELINE else items
+        )
+        rows.append(row)
+    return tuple(rows), raw

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import resource
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from benchmarks.flows import EXECUTOR_BASELINE, READ_BOUND, every_flow
+from benchmarks.flows import READ_BOUND, Row, every_flow, judge_every_flow
 from benchmarks.harness import Settings, load, not_installed
 from benchmarks.isolated import run_isolated
 from benchmarks.report import Report, Table
@@ -27,6 +29,7 @@ from benchmarks.streams import CountingSource, drain
 RSS_BOUND = 32 * 2**20
 #: Generous: a million items through the slowest peer takes about 15 s.
 TIME_LIMIT = 120.0
+PROBE = "benchmarks.memory:probe"
 
 
 def reset_peak_rss() -> None:
@@ -64,15 +67,12 @@ def probe(flow: str, items: int) -> dict[str, object]:
     return {"rss_growth": peak_rss() - before, "read_before_first": read_before_first}
 
 
-def row(name: str, items: int, result: dict[str, object] | None) -> tuple[str, ...]:
+def row(name: str, items: int, result: Mapping[str, Any] | None) -> Row:
     if result is None:
-        return (name, f"{items:,}", f"did not finish in {TIME_LIMIT:.0f} s", "—", "no")
+        return (name, f"{items:,}", "killed by the watchdog", "—", "no")
     if "missing" in result:
         return (name, f"{items:,}", str(result["missing"]), "—", "—")
-    growth = result["rss_growth"]
-    read = result["read_before_first"]
-    assert isinstance(growth, int)
-    assert isinstance(read, int)
+    growth, read = result["rss_growth"], result["read_before_first"]
     bounded = growth <= RSS_BOUND and read <= READ_BOUND
     return (
         name,
@@ -85,16 +85,12 @@ def row(name: str, items: int, result: dict[str, object] | None) -> tuple[str, .
 
 def run(settings: Settings) -> Report:
     items = settings.size(1_000_000, 5_000)
-    executor_items = settings.size(100_000, 20_000)
-    rows = []
-    raw: dict[str, object] = {}
-    for name in every_flow():
-        size = executor_items if name == EXECUTOR_BASELINE else items
-        result = run_isolated(
-            "benchmarks.memory:probe", {"flow": name, "items": size}, TIME_LIMIT
-        )
-        rows.append(row(name, size, result))
-        raw[name] = {"items": size, "result": result}
+
+    def judge(name: str, size: int) -> tuple[Row, object]:
+        result = run_isolated(PROBE, {"flow": name, "items": size}, TIME_LIMIT)
+        return row(name, size, result), {"items": size, "result": result}
+
+    rows, raw = judge_every_flow(settings, items, judge)
     table = Table(
         "Memory and read-ahead",
         (
@@ -104,7 +100,7 @@ def run(settings: Settings) -> Report:
             "items read before first result",
             "bounded",
         ),
-        tuple(rows),
+        rows,
     )
     return Report(
         workload="memory",
