@@ -25,9 +25,8 @@ class _Pumped(ConcurrentIterator[Out], Generic[T, Out]):
         self._channel: Channel[T] = Channel(crew, maxsize, len(upstreams))
 
     def _start(self) -> None:
-        label = self._crew.label
         for upstream in self._upstreams:
-            self._crew.start("producer", partial(self._channel.pump, upstream, label))
+            self._crew.start("producer", partial(self._channel.pump, upstream))
 
     def _end(self) -> NoReturn:
         """The channel is drained: close, and say why the stream ended."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import CancelledError
 from typing import Any, Generic, TypeVar
 
 from genpipe._threads import POLL_SECONDS, Crew, Wakeup
@@ -63,7 +62,7 @@ class Channel(Generic[T]):
         self._waiting_producers: list[Wakeup] = []
         self.producers_waiting = False
 
-    def pump(self, upstream: Iterator[T], label: str) -> None:
+    def pump(self, upstream: Iterator[T]) -> None:
         """Producer thread body: move ``upstream``'s items in until it ends or stops."""
         crew, items, maxsize = self._crew, self.items, self._maxsize
         append = items.append
@@ -78,14 +77,10 @@ class Channel(Generic[T]):
                 if crew.stopping:
                     return
         except BaseException as exc:  # handed to the consumer, never lost
-            if crew.stopping and isinstance(exc, CancelledError):
-                return  # we cancelled the upstream ourselves, while stopping
-            exc.add_note(f"raised by the upstream of {label}, read in a thread")
-            with crew.lock:
-                crew.failures.append(exc)
+            if crew.upstream_failed(exc):
                 if self._failure is None:
                     self._failure = exc
-            crew.stop()
+                crew.stop()
         finally:
             with crew.lock:
                 self._open_producers -= 1

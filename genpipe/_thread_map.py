@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import CancelledError
 from functools import partial
 from typing import Any, Literal, TypeVar
 
@@ -106,10 +105,8 @@ class _Run:
                 if crew.stopping:
                     return
         except BaseException as exc:  # handed to the consumer, never lost
-            if crew.stopping and isinstance(exc, CancelledError):
-                return  # we cancelled the upstream ourselves, while stopping
-            exc.add_note(f"raised by the upstream of {crew.label}, read in a thread")
-            self.feed_error = exc
+            if crew.upstream_failed(exc):
+                self.feed_error = exc
         finally:
             with crew.lock:
                 self.feed_done = True

@@ -122,6 +122,19 @@ class Crew:
             finally:
                 self.lock.release()
 
+    def upstream_failed(self, exc: BaseException) -> bool:
+        """Record ``exc``, raised while a crew thread read upstream; False to ignore it.
+
+        The CancelledError that stopping causes in an upstream concurrent
+        stage is ours, not a failure.
+        """
+        if self.stopping and isinstance(exc, CancelledError):
+            return False
+        exc.add_note(f"raised by the upstream of {self.label}, read in a thread")
+        with self.lock:
+            self.failures.append(exc)
+        return True
+
     def surface(self, exc: BaseException) -> BaseException:
         """Prepare ``exc`` to be raised in the consumer; the others become notes.
 
