@@ -68,17 +68,6 @@ def test_nested_thread_stages_compose_and_rerun() -> None:
     assert Counter(flow.eager()) == expected
 
 
-@pytest.mark.parametrize("maxsize", [0, -1])
-def test_buffer_rejects_a_maxsize_below_one(maxsize: int) -> None:
-    with pytest.raises(ValueError, match="maxsize >= 1"):
-        gp.buffer(maxsize=maxsize)
-
-
-def test_buffer_repr_shows_only_non_default_options() -> None:
-    assert repr(gp.buffer()) == "buffer()"
-    assert repr(gp.buffer(maxsize=8)) == "buffer(maxsize=8)"
-
-
 # -- merge -----------------------------------------------------------------
 
 
@@ -132,15 +121,9 @@ def test_merge_of_a_generator_cannot_be_iterated_twice() -> None:
         list(merged)
 
 
-def test_merge_needs_a_source_and_says_so() -> None:
-    with pytest.raises(ValueError, match="at least one source"):
-        gp.merge()
-
-
 def test_merge_is_compared_as_a_multiset() -> None:
     merged = gp.merge([1], [2]) | gp.map(str)
     assert merged.comparison == "multiset"
-    assert repr(merged) == "merge(source([1]), source([2])) | map(str)"
 
 
 # -- batch(max_wait=) ------------------------------------------------------
@@ -205,15 +188,3 @@ def test_timed_batch_yields_the_partial_batch_before_the_error() -> None:
     with pytest.raises(OSError) as caught:
         next(batches)
     assert caught.value is failure
-
-
-@pytest.mark.parametrize(
-    ("max_wait", "error"), [(0, ValueError), (-1.0, ValueError), ("1", TypeError)]
-)
-def test_timed_batch_rejects_a_bad_max_wait(max_wait: object, error: type) -> None:
-    with pytest.raises(error, match="max_wait"):
-        gp.batch(3, max_wait=max_wait)  # type: ignore[arg-type]
-
-
-def test_timed_batch_repr_shows_max_wait() -> None:
-    assert repr(gp.batch(100, max_wait=0.5)) == "batch(100, max_wait=0.5)"

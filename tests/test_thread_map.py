@@ -249,35 +249,3 @@ def test_eager_face_runs_in_the_calling_thread() -> None:
 
     assert gp.thread_map(record, workers=4).eager(range(10)) == list(range(10))
     assert seen == {threading.current_thread().name}
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "error"),
-    [
-        ({"workers": 0}, ValueError),
-        ({"workers": 2.5}, TypeError),
-        ({"maxsize": 0}, ValueError),
-        ({"on_error": "ignore"}, ValueError),
-        ({"retries": -1}, ValueError),
-    ],
-)
-def test_bad_arguments_fail_when_the_stage_is_built(
-    kwargs: dict[str, object], error: type[Exception]
-) -> None:
-    with pytest.raises(error, match="thread_map"):
-        gp.thread_map(abs, **kwargs)  # type: ignore[arg-type]
-
-
-def test_non_callable_function_fails_when_the_stage_is_built() -> None:
-    with pytest.raises(TypeError, match="callable"):
-        gp.thread_map(42)  # type: ignore[arg-type]
-
-
-def test_repr_reads_like_the_code_that_built_it() -> None:
-    def fetch(url: str) -> str:
-        return url
-
-    assert repr(gp.thread_map(fetch, workers=8)) == "thread_map(fetch, workers=8)"
-    assert repr(gp.map(str) | gp.thread_map(fetch, ordered=False)) == (
-        "map(str) | thread_map(fetch, ordered=False)"
-    )
