@@ -28,6 +28,8 @@ from benchmarks.streams import CountingSource
 
 TAKE = 10
 TIME_LIMIT = 10.0
+#: A smoke run only checks that the probes work; a hang need not cost 10 s.
+SMOKE_TIME_LIMIT = 2.0
 SETTLE = 2.0
 PROBE = "benchmarks.early_stop:probe"
 
@@ -66,15 +68,17 @@ def probe(flow: str, limit: int | None) -> dict[str, object]:
     return {"returned": returned, "threads_left": left, "read": source.read}
 
 
-def passes(result: Mapping[str, Any]) -> bool:
+def passes(result: Mapping[str, Any], seconds: float) -> bool:
     return bool(
-        result["returned"] <= TIME_LIMIT
+        result["returned"] <= seconds
         and result["threads_left"] == 0
         and result["read"] <= READ_BOUND
     )
 
 
-def attempts(name: str, limit: int | None, tries: int) -> list[dict[str, Any] | None]:
+def attempts(
+    name: str, limit: int | None, tries: int, seconds: float
+) -> list[dict[str, Any] | None]:
     """Up to ``tries`` fresh-process runs of one variant, up to its first failure.
 
     Races make stopping flaky (a variant may hang one time in several), so one
@@ -82,22 +86,26 @@ def attempts(name: str, limit: int | None, tries: int) -> list[dict[str, Any] | 
     """
     results: list[dict[str, Any] | None] = []
     for _ in range(tries):
-        result = run_isolated(PROBE, {"flow": name, "limit": limit}, TIME_LIMIT)
+        result = run_isolated(PROBE, {"flow": name, "limit": limit}, seconds)
         results.append(result)
-        if result is None or "missing" in result or not passes(result):
+        if result is None or "missing" in result or not passes(result, seconds):
             break
     return results
 
 
 def row(
-    name: str, limit: int | None, results: list[dict[str, Any] | None], tries: int
+    name: str,
+    limit: int | None,
+    results: list[dict[str, Any] | None],
+    tries: int,
+    seconds: float,
 ) -> Row:
     source = "infinite" if limit is None else f"{limit:,} items"
     last = results[-1]
     if last is not None and "missing" in last:
         return (name, source, last["missing"], "—", "—", "—", "—")
     finished = [result for result in results if result is not None]
-    passed = sum(passes(result) for result in finished)
+    passed = sum(passes(result, seconds) for result in finished)
     slowest = max((result["returned"] for result in finished), default=None)
     return (
         name,
@@ -112,10 +120,12 @@ def row(
 
 def run(settings: Settings) -> Report:
     tries = settings.size(settings.runs, 1)
+    seconds = SMOKE_TIME_LIMIT if settings.smoke else TIME_LIMIT
 
     def judge(name: str, limit: int | None) -> tuple[Row, object]:
-        results = attempts(name, limit, tries)
-        return row(name, limit, results, tries), {"limit": limit, "attempts": results}
+        results = attempts(name, limit, tries, seconds)
+        found = {"limit": limit, "attempts": results}
+        return row(name, limit, results, tries, seconds), found
 
     rows, raw = judge_every_flow(settings, None, judge)
     table = Table(
@@ -135,9 +145,9 @@ def run(settings: Settings) -> Report:
         workload="early_stop",
         summary=(
             f"Take {TAKE} results from an infinite source through each concurrent "
-            f"variant, then break; up to {tries} attempts per variant, each in a "
+            f"variant, then break. Attempts per variant: up to {tries}, each in a "
             "fresh process, stopping at the first failure. An attempt passes when "
-            f"the break returned within {TIME_LIMIT:.0f} s, no thread was left "
+            f"the break returned within {seconds:.0f} s, no thread was left "
             f"{SETTLE:.0f} s later, and at most {READ_BOUND:,} items were read."
         ),
         tables=(table,),

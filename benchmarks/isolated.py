@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).parent.parent
 #: Time a fresh process needs to start and import the peers, on top of a
 #: probe's own limit, before the watchdog counts it as hung.
-STARTUP_ALLOWANCE = 10.0
+STARTUP_ALLOWANCE = 5.0
 
 Probe = Callable[..., Mapping[str, object]]
 
