@@ -107,7 +107,6 @@ class Stage(Generic[In, Out]):
             return parts[0]
         chained: Stage[Any, Any] = cls.__new__(cls)
         chained._parts = parts
-        chained._label = " | ".join(part._label for part in parts)
         return chained
 
     @property
@@ -183,7 +182,8 @@ class Stage(Generic[In, Out]):
         return source(items) | self
 
     def __repr__(self) -> str:
-        return self._label
+        # Joined here, not at each `|`, so building a long chain stays linear.
+        return " | ".join(part._label for part in self._parts)
 
 
 class Sink(Generic[In, R]):
