@@ -99,7 +99,7 @@ class _Run:
                 append(item)
                 self.pulled += 1
                 if self.idle_workers:
-                    self._notify(self.work_ready)
+                    self._wake_idle_workers()
                 if self.pulled - self.released >= maxsize:
                     self._wait_for_room()
                 if crew.stopping:
@@ -120,9 +120,13 @@ class _Run:
                 self.room.wait(POLL_SECONDS)
             self.feeder_waiting = False
 
-    def _notify(self, condition: Any) -> None:
+    def _wake_idle_workers(self) -> None:
+        # Zeroing the count here means one notify per idle spell, not one per
+        # item added before the woken workers get to run.
         with self.crew.lock:
-            condition.notify_all()
+            if self.idle_workers:
+                self.idle_workers = 0
+                self.work_ready.notify_all()
 
     # -- worker threads --------------------------------------------------
 
@@ -168,7 +172,6 @@ class _Run:
                 self.idle_workers += 1
                 if not todo:
                     self.work_ready.wait(POLL_SECONDS)
-                self.idle_workers -= 1
             if crew.stopping or self.halted:
                 return None
             # Leave a share of what is waiting to each of the other workers.
