@@ -17,6 +17,7 @@ from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
+from genpipe._progress import progress as progress
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
@@ -86,6 +87,7 @@ __all__ = [
     "merge",
     "pairwise",
     "pipeline",
+    "progress",
     "read_csv",
     "read_jsonl",
     "read_lines",
