@@ -214,7 +214,7 @@ class Sink(Generic[In, R]):
         self._prefix = prefix
 
     def __call__(self, items: Iterable[In]) -> R:
-        parts = () if self._prefix is None else self._prefix._parts
+        parts = parts_of(self._prefix)
         return consume_chain(open_chain(items, parts), self._consume)
 
     def __ror__(self, items: Iterable[In]) -> R:
@@ -250,7 +250,7 @@ class Source(Generic[Out]):
         self._stage = stage
 
     def _open(self, then: Stage[Any, Any] | None = None) -> list[Iterator[Any]]:
-        parts = () if self._stage is None else self._stage._parts
+        parts = parts_of(self._stage)
         if then is not None:
             parts += then._parts
         return open_chain(self._base.open(), parts)
@@ -281,7 +281,7 @@ class Source(Generic[Out]):
         >>> (gp.merge([1], [2]) | gp.map(str)).comparison
         'multiset'
         """
-        parts = () if self._stage is None else self._stage._parts
+        parts = parts_of(self._stage)
         return loosest([self._base.comparison, *(p._comparison for p in parts)])
 
     def eager(self) -> list[Out]:
@@ -384,7 +384,12 @@ class Base:
 
 def source_parts(flow: Source[Any]) -> tuple[Base, tuple[Stage[Any, Any], ...]]:
     """A source's base and the single stages applied to it, for `genpipe.testing`."""
-    return flow._base, () if flow._stage is None else flow._stage._parts
+    return flow._base, parts_of(flow._stage)
+
+
+def parts_of(stage: Stage[Any, Any] | None) -> tuple[Stage[Any, Any], ...]:
+    """The single stages of ``stage``; none for no stage."""
+    return () if stage is None else stage._parts
 
 
 def source(items: Iterable[T]) -> Source[T]:

@@ -149,8 +149,8 @@ class Policy:
 
         The wrapper returns `SKIPPED` for an item that is to be dropped.
         """
-        on_error, retries, retry_on = self.on_error, self.retries, self.retry_on
-        backoff, sleep = self.backoff, self.sleep
+        retries, retry_on = self.retries, self.retry_on
+        backoff, sleep, recover = self.backoff, self.sleep, self.recover
 
         def guarded(item: Any) -> Any:
             attempt = 0
@@ -163,16 +163,25 @@ class Policy:
                             sleep(backoff * 2**attempt)
                         attempt += 1
                         continue
-                    if on_error == "raise":
-                        raise
-                    if on_error == "skip":
-                        return SKIPPED
-                    try:
-                        return on_error(exc, item)
-                    except Skip:
-                        return SKIPPED
+                    return recover(exc, item)
 
         return guarded
+
+    def recover(self, exc: Exception, item: Any) -> Any:
+        """What ``on_error`` makes of ``exc``, raised for ``item``.
+
+        A replacement, or `SKIPPED` to drop the item; with ``on_error="raise"``
+        it raises ``exc`` itself.
+        """
+        on_error = self.on_error
+        if on_error == "raise":
+            raise exc
+        if on_error == "skip":
+            return SKIPPED
+        try:
+            return on_error(exc, item)
+        except Skip:
+            return SKIPPED
 
 
 def _exception_types(factory: str, retry_on: RetryOn) -> tuple[type[Exception], ...]:

@@ -9,7 +9,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Literal, NoReturn, TextIO, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar, Unpack, cast
 
 from genpipe._core import Base, Source, call_repr
 from genpipe._errors import SKIPPED, OnError, Policy, RecordError
@@ -60,7 +60,7 @@ def read_lines(path: str | os.PathLike[str], *, encoding: str = "utf-8") -> Sour
         return _split_lines(read_text(target, encoding=encoding, newline=None))
 
     label = call_repr("read_lines", target, **encoding_option(encoding))
-    return Source(_FileBase(stream, read_whole, label))
+    return Source(Base(stream, label, one_shot=False, materialise=read_whole))
 
 
 def read_jsonl(
@@ -96,7 +96,7 @@ def read_jsonl(
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
                 message = f"invalid JSON: {exc.msg} (column {exc.colno})"
-                value = _recover(policy, _malformed(message, target, number, exc), line)
+                value = policy.recover(_malformed(message, target, number, exc), line)
                 if value is SKIPPED:
                     continue
             yield value
@@ -110,7 +110,7 @@ def read_jsonl(
         return list(values(_split_lines(text)))
 
     label = call_repr("read_jsonl", target, **policy.options())
-    return Source(_FileBase(stream, read_whole, label))
+    return Source(Base(stream, label, one_shot=False, materialise=read_whole))
 
 
 def read_csv(
@@ -166,7 +166,7 @@ def read_csv(
                     return
                 except csv.Error as exc:
                     bad = _malformed(str(exc), target, rows.line_num, exc)
-                    record = _recover(policy, bad, None)
+                    record = policy.recover(bad, None)
                     ended = rows.line_num
                 if record is not SKIPPED:
                     yield record
@@ -188,7 +188,7 @@ def read_csv(
                 bad = _malformed(str(exc), target, rows.line_num, exc)
                 if not header:
                     raise bad from exc
-                outcomes.append(_recover(policy, bad, None))
+                outcomes.append(policy.recover(bad, None))
             else:
                 if not header:
                     header = row
@@ -209,29 +209,7 @@ def read_csv(
         **policy.options(),
         **options,
     )
-    return Source(_FileBase(stream, read_whole, label))
-
-
-class _FileBase(Base):
-    """A file source's base: iterating streams the file, `Source.eager` reads it whole.
-
-    The two faces read the file in different ways, so comparing them checks
-    the streaming code.
-    """
-
-    __slots__ = ("_read_whole",)
-
-    def __init__(
-        self,
-        stream: Callable[[], Iterator[T]],
-        read_whole: Callable[[], list[T]],
-        label: str,
-    ) -> None:
-        super().__init__(stream, label, one_shot=False)
-        self._read_whole = read_whole
-
-    def materialise(self) -> list[Any]:
-        return self._read_whole()
+    return Source(Base(stream, label, one_shot=False, materialise=read_whole))
 
 
 def _without_newlines(text: TextIO) -> Iterator[str]:
@@ -265,25 +243,11 @@ def _malformed(message: str, path: str, line: int, cause: Exception) -> RecordEr
     return error
 
 
-def _recover(policy: Policy, error: RecordError, raw: object) -> Any:
-    """What ``policy`` makes of a malformed record: a replacement or `SKIPPED`.
-
-    With ``on_error="raise"`` it raises ``error``. The policy is applied as if
-    reading ``raw`` had failed with ``error``, so readers follow exactly the
-    rules that `map` does.
-    """
-
-    def reject(_: object) -> NoReturn:
-        raise error
-
-    return policy.guard(reject)(raw)
-
-
 def _recover_row(
     policy: Policy, path: str, line: int, row: list[str], width: int
 ) -> Any:
     message = f"expected {width} fields as in the header, got {len(row)}"
-    return _recover(policy, RecordError(message, path=path, line=line), row)
+    return policy.recover(RecordError(message, path=path, line=line), row)
 
 
 def _header(rows: Reader, path: str) -> list[str]:
