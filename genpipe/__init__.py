@@ -5,8 +5,9 @@
 [1, 9, 25, 49, 81]
 """
 
-from genpipe._buffering import buffer as buffer
-from genpipe._buffering import merge as merge
+from genpipe._concurrent._producers import buffer as buffer
+from genpipe._concurrent._producers import merge as merge
+from genpipe._concurrent._threads import thread_map as thread_map
 from genpipe._core import Sink as Sink
 from genpipe._core import Source as Source
 from genpipe._core import Stage as Stage
@@ -21,6 +22,7 @@ from genpipe._progress import progress as progress
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
+from genpipe._run import Run as Run
 from genpipe._selecting import distinct as distinct
 from genpipe._selecting import drop_while as drop_while
 from genpipe._selecting import filter as filter
@@ -38,7 +40,6 @@ from genpipe._sinks import to_set as to_set
 from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
-from genpipe._thread_map import thread_map as thread_map
 from genpipe._timing import interval as interval
 from genpipe._timing import throttle as throttle
 from genpipe._transforms import enumerate as enumerate
@@ -63,6 +64,7 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "RecordError",
+    "Run",
     "Sink",
     "Skip",
     "Source",

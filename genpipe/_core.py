@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, Literal, TypeVar, overload
 
+from genpipe._run import Run, open_run
 from genpipe._validate import check_callable
 
 In = TypeVar("In", contravariant=True)
@@ -126,8 +127,8 @@ class Stage(Generic[In, Out]):
         """
         return loosest(part._comparison for part in self._parts)
 
-    def __call__(self, items: Iterable[In]) -> Iterator[Out]:
-        return open_chain(items, self._parts)[-1]
+    def __call__(self, items: Iterable[In]) -> Run[Out]:
+        return open_run(items, self._parts)
 
     def eager(self, items: Iterable[In]) -> list[Out]:
         """Compute the stage's output list-at-a-time: the reference result.
@@ -214,8 +215,7 @@ class Sink(Generic[In, R]):
         self._prefix = prefix
 
     def __call__(self, items: Iterable[In]) -> R:
-        parts = parts_of(self._prefix)
-        return consume_chain(open_chain(items, parts), self._consume)
+        return consume_run(open_run(items, parts_of(self._prefix)), self._consume)
 
     def __ror__(self, items: Iterable[In]) -> R:
         return self(items)
@@ -249,22 +249,22 @@ class Source(Generic[Out]):
         self._base = base
         self._stage = stage
 
-    def _open(self, then: Stage[Any, Any] | None = None) -> list[Iterator[Any]]:
+    def _open(self, then: Stage[Any, Any] | None = None) -> Run[Any]:
         parts = parts_of(self._stage)
         if then is not None:
             parts += then._parts
-        return open_chain(self._base.open(), parts)
+        return open_run(self._base.open(), parts)
 
-    def __iter__(self) -> Iterator[Out]:
-        return self._open()[-1]
+    def __iter__(self) -> Run[Out]:
+        return self._open()
 
-    def open(self) -> AbstractContextManager[Iterator[Out]]:
+    def open(self) -> AbstractContextManager[Run[Out]]:
         """Iterate inside a ``with`` block that closes the whole pipeline.
 
-        Leaving the block — normally, by ``break`` or by an exception — closes
-        every iterator the pipeline opened, newest first, so generators run
-        their ``finally`` blocks and concurrent stages join their threads
-        right away instead of at garbage collection.
+        The block gets the pipeline's `Run`. Leaving it — normally, by
+        ``break`` or by an exception — closes the run: concurrent stages stop
+        and join their threads and generators run their ``finally`` blocks
+        right away, instead of at garbage collection.
 
         >>> import genpipe as gp
         >>> with (gp.count() | gp.map(str)).open() as it:
@@ -303,7 +303,7 @@ class Source(Generic[Out]):
             stage = other if self._stage is None else self._stage | other
             return Source(self._base, stage)
         if isinstance(other, Sink):
-            return consume_chain(self._open(other._prefix), other._consume)
+            return consume_run(self._open(other._prefix), other._consume)
         return NotImplemented
 
     @overload
@@ -482,37 +482,17 @@ def stage(
     return Stage(fn, reference, name if name is not None else describe(fn))
 
 
-def open_chain(
-    items: Iterable[Any], parts: tuple[Stage[Any, Any], ...]
-) -> list[Iterator[Any]]:
-    """Apply each stage's lazy face in turn; return every iterator, newest last."""
-    chain = [iter(items)]
-    for part in parts:
-        chain.append(part._lazy(chain[-1]))
-    return chain
-
-
-def close_chain(chain: list[Iterator[Any]]) -> None:
-    """Close every iterator of a chain that can be closed, newest first."""
-    for iterator in reversed(chain):
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
-
-
 @contextmanager
-def _closing(open_it: Callable[[], list[Iterator[Any]]]) -> Iterator[Iterator[Any]]:
-    chain = open_it()
+def _closing(open_run: Callable[[], Run[Any]]) -> Iterator[Run[Any]]:
+    run = open_run()
     try:
-        yield chain[-1]
+        yield run
     finally:
-        close_chain(chain)
+        run.close()
 
 
-def consume_chain(
-    chain: list[Iterator[Any]], consume: Callable[[Iterator[Any]], R]
-) -> R:
+def consume_run(run: Run[Any], consume: Callable[[Iterator[Any]], R]) -> R:
     try:
-        return consume(chain[-1])
+        return consume(run)
     finally:
-        close_chain(chain)
+        run.close()

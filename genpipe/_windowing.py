@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from genpipe._buffering import timed_batches
+from genpipe._concurrent._producers import timed_batches
 from genpipe._core import Stage, call_repr
 from genpipe._validate import check_callable, check_int
 
@@ -117,6 +117,7 @@ def batch(
     *,
     max_wait: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] | None = None,
 ) -> Stage[T, list[T]]:
     """Group items into lists of ``size``; the last list may be shorter.
 
@@ -124,8 +125,11 @@ def batch(
     first item has waited that long, even while upstream is blocked — the
     "flush every N items or T seconds" of loaders. That variant reads
     upstream in a producer thread (at most ``size`` items ahead) and groups
-    by timing, so only the flattened output is deterministic. ``clock`` is
-    injectable for tests.
+    by timing, so only the flattened output is deterministic. ``clock`` and
+    ``sleep`` are injectable for tests: with ``sleep``, a batch waiting for
+    its deadline calls ``sleep(seconds)`` instead of waiting in real time,
+    so a fake clock that ``sleep`` advances never waits; passing ``clock``
+    without ``sleep`` is refused, since the wait would be in real seconds.
 
     >>> import genpipe as gp
     >>> range(5) | gp.batch(2) | gp.to_list()
@@ -137,4 +141,4 @@ def batch(
     fixed: Stage[T, list[T]] = fixed_batches(size)
     if max_wait is None:
         return fixed
-    return timed_batches(fixed, size, max_wait, clock)
+    return timed_batches(fixed, size, max_wait, clock, sleep)

@@ -334,7 +334,7 @@ def test_a_reader_closes_its_file_when_its_iterator_is_closed(
         iterator = iter(each)
         next(iterator)
         assert descriptors_open_on(path), repr(each)
-        iterator.close()  # type: ignore[attr-defined]
+        iterator.close()
         assert not descriptors_open_on(path), repr(each)
 
 

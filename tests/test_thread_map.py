@@ -95,7 +95,7 @@ def test_reads_at_most_maxsize_items_ahead_of_the_consumer(
         lambda: upstream.pulls - upstream.consumed >= min(maxsize, 100) // 2
     )
     assert upstream.max_ahead <= maxsize + workers
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_default_maxsize_keeps_an_endless_source_bounded() -> None:
@@ -104,7 +104,7 @@ def test_default_maxsize_keeps_an_endless_source_bounded() -> None:
     next(it)
     assert wait_until(lambda: upstream.pulls >= 1024)
     assert upstream.max_ahead <= 1024 + 2
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_an_item_from_a_slow_source_is_not_held_back() -> None:

@@ -56,7 +56,7 @@ def test_building_and_iter_start_no_thread_and_pull_nothing(
     assert genpipe_threads() == []
     assert flat([next(it)]) == [0]
     assert genpipe_threads() != []
-    it.close()  # type: ignore[attr-defined]
+    it.close()
     assert_all_threads_joined()
 
 
@@ -92,7 +92,7 @@ def test_close_joins_threads_blocked_on_a_full_buffer(make_stage: StageFactory) 
     next(it)
     # The producer side fills its bounded buffer and waits for room.
     assert wait_until(lambda: upstream.pulls >= 2)
-    it.close()  # type: ignore[attr-defined]
+    it.close()
     assert_all_threads_joined()
 
 
@@ -160,7 +160,7 @@ def test_cancel_from_another_thread_wakes_a_blocked_consumer(
 
     it = make_stage()(stalled())
     assert flat([next(it)]) == [1]
-    canceller = threading.Timer(0.05, it.cancel)  # type: ignore[attr-defined]
+    canceller = threading.Timer(0.05, it.cancel)
     canceller.start()
     started = time.monotonic()
     try:
@@ -181,7 +181,7 @@ def test_close_from_another_thread_is_refused() -> None:
 
     def close_elsewhere() -> None:
         try:
-            it.close()  # type: ignore[attr-defined]
+            it.close()
         except ValueError as exc:
             errors.append(exc)
 
@@ -190,7 +190,7 @@ def test_close_from_another_thread_is_refused() -> None:
     other.join()
     assert len(errors) == 1
     assert "cancel()" in str(errors[0])
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_keyboard_interrupt_while_waiting_stops_the_pipeline() -> None:
@@ -260,7 +260,7 @@ def test_threads_are_named_and_daemonic() -> None:
     threads = genpipe_threads()
     assert {t.name.split("-")[1] for t in threads} == {"feeder", "worker"}
     assert all(t.daemon for t in threads)
-    it.close()  # type: ignore[attr-defined]
+    it.close()
     assert_all_threads_joined()
 
 
@@ -289,7 +289,7 @@ def test_cancel_stops_a_busy_consumer_at_its_next_item(
     it = make_stage()(endless())
     next(it)
     assert wait_until(lambda: len(genpipe_threads()) > 0)
-    it.cancel()  # type: ignore[attr-defined]
+    it.cancel()
     with pytest.raises(CancelledError):
         next(it)
     assert_all_threads_joined()
@@ -306,7 +306,7 @@ def test_cancel_reaches_concurrent_stages_upstream() -> None:
     flow = gp.source(endless()) | gp.thread_map(slow, workers=2) | gp.buffer()
     with pytest.raises(CancelledError), flow.open() as it:
         next(it)
-        threading.Timer(0.01, it.cancel).start()  # type: ignore[attr-defined]
+        threading.Timer(0.01, it.cancel).start()
         while True:
             next(it)
     assert_all_threads_joined()

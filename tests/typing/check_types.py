@@ -15,7 +15,6 @@ Lines that must be type errors carry an ignore comment for each checker; mypy's
 fail the check if one of them stops being an error.
 """
 
-from collections.abc import Iterator
 from typing import Any, assert_type
 
 import genpipe as gp
@@ -99,12 +98,14 @@ assert_type(numbers.then(gp.last(default=None)), int | None)
 assert_type(numbers.then(gp.last(default=0)), int)
 
 # Both faces of a stage, and the ways to run a source.
-assert_type(gp.map(show)([1, 2]), Iterator[str])
+assert_type(gp.map(show)([1, 2]), gp.Run[str])
 assert_type(gp.map(show).eager([1, 2]), list[str])
 assert_type(numbers.eager(), list[int])
-assert_type(iter(numbers | gp.map(show)), Iterator[str])
+assert_type(iter(numbers | gp.map(show)), gp.Run[str])
 with (numbers | gp.map(show)).open() as shown:
-    assert_type(shown, Iterator[str])
+    assert_type(shown, gp.Run[str])
+    shown.cancel()
+    shown.close()
 
 # Sources.
 assert_type(gp.count(), gp.Source[int])

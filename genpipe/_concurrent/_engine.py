@@ -1,0 +1,433 @@
+"""The mapping engine: every ``*_map`` stage is this, with a different backend.
+
+A feeder thread reads upstream into a `Hub`. Items leave it in *chunks*:
+contiguous runs of items with a sequence number, claimed under the crew's
+lock. A `Backend` turns each chunk into results — genpipe's own threads call
+the function right there and publish each result as it is ready; an
+executor's tasks hand a whole chunk back through a future's callback — and
+the consumer takes results in sequence order (or in completion order).
+
+The engine alone decides how much is read ahead (`Window`), how big chunks
+are, in what order results are delivered, how failures reach the consumer
+and how the run ends; a backend only runs chunks.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, Generic, NoReturn, TypeVar
+
+from genpipe._concurrent._feeder import Hub
+from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
+from genpipe._concurrent._outlet import StageOutlet
+from genpipe._errors import SKIPPED
+
+T = TypeVar("T")
+
+#: The most items in one chunk.
+MAX_CHUNK = 256
+#: How long one chunk should take, so its hand-off cost is paid rarely.
+CHUNK_SECONDS = 0.0005
+#: The adaptive read-ahead starts at this many items per worker ...
+START_PER_WORKER = 2
+#: ... and never goes past this many.
+CAP_PER_WORKER = 2 * MAX_CHUNK
+
+
+class Chunk:
+    """Contiguous items claimed together, and what became of them."""
+
+    __slots__ = ("done", "error", "items", "results", "seq")
+
+    def __init__(self, seq: int, items: list[Any]) -> None:
+        self.seq = seq
+        self.items = items
+        #: Results so far (ordered runs); the consumer takes from the left.
+        self.results: deque[Any] = deque()
+        #: Set under the crew's lock once every item was dealt with.
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class Settled:
+    """In an unordered run's output queue: a chunk is done (``error``: it failed)."""
+
+    __slots__ = ("chunk", "error")
+
+    def __init__(self, chunk: Chunk, error: BaseException | None) -> None:
+        self.chunk = chunk
+        self.error = error
+
+
+class Backend(ABC):
+    """How chunks of items become results; the rest is the engine's.
+
+    `start` creates the crew threads that drive it: genpipe's workers call
+    `MapEngine.work`; a backend with its own pool runs `MapEngine.dispatch`
+    in one thread and settles each chunk from its future's callback.
+    """
+
+    #: How many calls can run at once; sizes the read-ahead and the chunks.
+    workers: int
+
+    @abstractmethod
+    def start(self, engine: MapEngine) -> None:
+        """Add the crew threads (`Crew.add`) that run chunks; they start after."""
+
+    def stop(self) -> None:  # noqa: B027 - a hook: most backends hold nothing
+        """Cancel what has not started. Never blocks: a finaliser may call it."""
+
+    def join(self) -> None:  # noqa: B027 - a hook: most backends hold nothing
+        """Release what the backend holds once its crew is stopped (consumer only)."""
+
+
+class MapEngine:
+    """State shared by the feeder, the backend's threads and the consumer of one run."""
+
+    def __init__(
+        self,
+        crew: Crew,
+        backend: Backend,
+        fn: Callable[[Any], Any],
+        *,
+        ordered: bool,
+        maxsize: int | None,
+    ) -> None:
+        self.crew = crew
+        self.backend = backend
+        self.fn = fn
+        self.ordered = ordered
+        workers = backend.workers
+        self.workers = workers
+        self.adaptive = maxsize is None
+        self.cap = CAP_PER_WORKER * workers if maxsize is None else maxsize
+        window = START_PER_WORKER * workers if maxsize is None else maxsize
+        self.hub = Hub(crew, limit=self.cap, feeders=1)
+        self.hub.window = window
+        self.max_chunk = self._max_chunk_for(window)
+        #: Seconds per call, as last measured; 0 until a chunk was timed.
+        self.per_item = 0.0
+        self.next_seq = 0
+        self.settled = 0
+        #: Set at the first failure: no chunk is claimed after it, since its
+        #: results could never be yielded (ordered) or would be discarded.
+        self.halted = False
+        self.chunks: dict[int, Chunk] = {}
+        self.outputs: deque[Any] = deque()
+        self.consumer_wakeup = crew.wakeup()
+        self.consumer_waiting = False
+        crew.on_stop(self._on_stop)
+
+    def _on_stop(self) -> None:
+        self.hub.wake_readers()
+        self.hub.wake_feeders()
+        self.backend.stop()
+
+    def _max_chunk_for(self, window: int) -> int:
+        return max(1, min(MAX_CHUNK, window // (2 * self.workers)))
+
+    # -- claiming work ----------------------------------------------------
+
+    def claim(self, worker: Worker, size: int) -> Chunk | None:
+        """Wait for items, then claim up to ``size`` of them; None: stop."""
+        crew, hub = self.crew, self.hub
+        todo = hub.items
+        wakeup = worker.wakeup
+        while True:
+            with crew.lock:
+                if crew.stopping or self.halted:
+                    return None
+                if todo:
+                    # Leave a share of what is waiting to each other worker.
+                    share = max(1, len(todo) // self.workers)
+                    count = min(size, self.max_chunk, share)
+                    items = [todo.popleft() for _ in range(count)]
+                    chunk = Chunk(self.next_seq, items)
+                    self.next_seq += 1
+                    if self.ordered:
+                        self.chunks[chunk.seq] = chunk
+                    break
+                if hub.open_feeders == 0:
+                    return None
+                self._widen_if_starved()
+                hub.readers_waiting.append(wakeup)
+            # Look again after registering: the feeder appends without the
+            # lock and wakes whoever is registered when it looks.
+            if not todo and not crew.stopping:
+                wakeup.wait()
+        if hub.feeders_waiting:
+            hub.after_take()
+        return chunk
+
+    def _widen_if_starved(self) -> None:
+        # Called with the lock held by a worker with nothing to do: if the
+        # read-ahead, not the upstream, is what starves it, widen the window
+        # to what chunks of this function's speed need.
+        hub = self.hub
+        if not (self.adaptive and hub.feeders_waiting) or hub.window >= self.cap:
+            return
+        wanted = 2 * self.workers * self.chunk_size_for(self.per_item)
+        if wanted > hub.window:
+            hub.window = min(self.cap, wanted)
+            self.max_chunk = self._max_chunk_for(hub.window)
+            hub.wake_feeders()
+
+    def chunk_size_for(self, per_item: float) -> int:
+        """Items per chunk for calls of ``per_item`` seconds: `CHUNK_SECONDS` each."""
+        if per_item <= 0:
+            return MAX_CHUNK
+        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / per_item)))
+
+    # -- running chunks here (genpipe's worker threads) -------------------
+
+    def work(self, worker: Worker) -> None:
+        """A worker thread's body: claim chunks, call the function, publish results."""
+        size = 1
+        try:
+            while (chunk := self.claim(worker, size)) is not None:
+                started = time.perf_counter()
+                worker.busy = True
+                error = self._apply(chunk)
+                worker.busy = False
+                if error is None:
+                    self.per_item = (time.perf_counter() - started) / len(chunk.items)
+                    size = self.chunk_size_for(self.per_item)
+                self._settle(chunk, error)
+        finally:
+            worker.busy = False
+            self._wake_consumer()
+
+    def _apply(self, chunk: Chunk) -> BaseException | None:
+        fn = self.fn
+        publish = chunk.results.append if self.ordered else self.outputs.append
+        done = 0
+        try:
+            for item in chunk.items:
+                result = fn(item)
+                done += 1
+                if result is not SKIPPED:
+                    publish(result)
+                    if self.consumer_waiting:
+                        self._wake_consumer()
+        except BaseException as exc:  # handed to the consumer, never lost
+            return self._failed(exc, chunk.items[done])
+        return None
+
+    def _failed(self, exc: BaseException, item: Any) -> BaseException:
+        error = as_error(exc, self.crew.label)
+        error.add_note(item_note(self.crew.label, item))
+        self.halted = True
+        return error
+
+    # -- running chunks elsewhere (a pool) --------------------------------
+
+    def dispatch(self, worker: Worker, submit: Callable[[Chunk], Any]) -> None:
+        """A dispatcher thread's body: claim chunks and ``submit`` each to the pool.
+
+        ``submit`` must arrange for `settle_outcomes` to be called with the
+        chunk's outcomes when the pool is done with it.
+        """
+        try:
+            while (
+                chunk := self.claim(worker, self.chunk_size_for(self.per_item))
+            ) is not None:
+                worker.busy = True
+                submit(chunk)
+                worker.busy = False
+        finally:
+            worker.busy = False
+            self._wake_consumer()
+
+    def settle_outcomes(
+        self, chunk: Chunk, results: list[Any], failure: BaseException | None
+    ) -> None:
+        """A pool finished ``chunk``: ``results`` in order, then maybe a ``failure``.
+
+        The failure belongs to the item after the last result.
+        """
+        publish = chunk.results.append if self.ordered else self.outputs.append
+        for result in results:
+            if result is not SKIPPED:
+                publish(result)
+        error = None
+        if failure is not None:
+            failed = (
+                chunk.items[len(results)] if len(results) < len(chunk.items) else None
+            )
+            error = self._failed(failure, failed)
+        self._settle(chunk, error)
+
+    # -- handing over -----------------------------------------------------
+
+    def _settle(self, chunk: Chunk, error: BaseException | None) -> None:
+        with self.crew.lock:
+            chunk.error = error
+            chunk.done = True
+            self.settled += 1
+            if not self.ordered:
+                self.outputs.append(Settled(chunk, error))
+        if error is not None:
+            self.crew.failed(error)
+        self._wake_consumer()
+
+    def _wake_consumer(self) -> None:
+        # Clearing the flag here, not when the consumer wakes, means one wake
+        # per wait rather than one per result published meanwhile.
+        self.consumer_waiting = False
+        self.consumer_wakeup.wake()
+
+    def has_chunk_or_finished(self, seq: int) -> bool:
+        return seq in self.chunks or self.finished(seq)
+
+    def finished(self, consumed_seq: int) -> bool:
+        """With the lock held: True when nothing more can come (read, all settled)."""
+        return (
+            self.hub.open_feeders == 0
+            and not self.hub.items
+            and self.settled == self.next_seq
+            and consumed_seq >= self.next_seq
+        )
+
+
+class _MapOutlet(StageOutlet[T], Generic[T]):
+    """The consumer's end of a mapping run."""
+
+    def __init__(self, engine: MapEngine) -> None:
+        super().__init__(engine.crew)
+        self._engine = engine
+
+    def _start(self, segment: list[Iterator[Any]]) -> None:
+        engine = self._engine
+        engine.crew.add("feeder", partial(engine.hub.feed, segment))
+        engine.backend.start(engine)
+        engine.crew.start()
+
+    def _join(self) -> None:
+        super()._join()
+        self._engine.backend.join()
+
+    def _wait(self, ready: Callable[[], bool]) -> None:
+        engine = self._engine
+        engine.consumer_waiting = True
+        if not ready():
+            engine.consumer_wakeup.wait()
+        engine.consumer_waiting = False
+        self._begin()  # raises once cancelled
+
+    def _end_or_upstream_failure(self) -> NoReturn:
+        """Everything was delivered: raise the upstream's failure, if any, or end."""
+        hub = self._engine.hub
+        failure, hub.failure = hub.failure, None
+        if failure is not None:
+            raise failure
+        self._ended()
+
+
+class OrderedOutlet(_MapOutlet[T]):
+    """Results in input order, each as soon as it and those before it are ready."""
+
+    def __init__(self, engine: MapEngine) -> None:
+        super().__init__(engine)
+        self._results: deque[Any] = deque()
+        self._chunk: Chunk | None = None
+        self._next_seq = 0
+
+    def _drop_buffered(self) -> None:
+        self._results = deque()
+        self._chunk = None
+
+    def __next__(self) -> T:
+        results = self._results
+        if results:
+            return results.popleft()  # type: ignore[no-any-return]
+        return self._slow_next()
+
+    def _slow_next(self) -> T:
+        self._begin()
+        engine = self._engine
+        crew = engine.crew
+        while True:
+            chunk = self._chunk
+            if chunk is not None:
+                with crew.lock:
+                    done = chunk.done
+                if chunk.results:
+                    return chunk.results.popleft()  # type: ignore[no-any-return]
+                if not done:
+                    self._wait(partial(_has_news, chunk))
+                    continue
+                if chunk.error is not None:
+                    error, chunk.error = chunk.error, None
+                    raise error
+                engine.hub.release(len(chunk.items))
+                self._chunk = None
+            with crew.lock:
+                if crew.stopping:
+                    self._ended()
+                chunk = engine.chunks.pop(self._next_seq, None)
+                finished = chunk is None and engine.finished(self._next_seq)
+            if chunk is not None:
+                self._next_seq += 1
+                self._chunk = chunk
+                self._results = chunk.results
+            elif finished:
+                self._end_or_upstream_failure()
+            else:
+                self._wait(partial(engine.has_chunk_or_finished, self._next_seq))
+
+
+class CompletionOrderOutlet(_MapOutlet[T]):
+    """Results as they are ready, whatever their input order."""
+
+    def __init__(self, engine: MapEngine) -> None:
+        super().__init__(engine)
+        self._outputs = engine.outputs
+
+    def _drop_buffered(self) -> None:
+        self._outputs.clear()
+
+    def __next__(self) -> T:
+        outputs = self._outputs
+        if outputs:
+            output = outputs.popleft()
+            if output.__class__ is not Settled:
+                return output  # type: ignore[no-any-return]
+            self._settle(output)
+        return self._slow_next()
+
+    def _slow_next(self) -> T:
+        self._begin()
+        engine, outputs = self._engine, self._outputs
+        crew = engine.crew
+        while True:
+            while outputs:
+                output = outputs.popleft()
+                if output.__class__ is not Settled:
+                    return output  # type: ignore[no-any-return]
+                self._settle(output)
+            with crew.lock:
+                if crew.stopping:
+                    self._ended()
+                finished = engine.finished(engine.next_seq) and not outputs
+            if finished:
+                self._end_or_upstream_failure()
+            self._wait(lambda: bool(outputs) or engine.finished(engine.next_seq))
+
+    def _settle(self, settled: Settled) -> None:
+        self._engine.hub.release(len(settled.chunk.items))
+        if settled.error is not None:
+            error, settled.error = settled.error, None
+            raise error
+
+
+def _has_news(chunk: Chunk) -> bool:
+    return bool(chunk.results) or chunk.done
+
+
+def open_map(engine: MapEngine) -> StageOutlet[Any]:
+    """The consumer's end for ``engine``'s run, ordered or not."""
+    return OrderedOutlet(engine) if engine.ordered else CompletionOrderOutlet(engine)
