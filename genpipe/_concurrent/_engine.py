@@ -197,6 +197,9 @@ class MapEngine:
                     self.per_item = (time.perf_counter() - started) / len(chunk.items)
                     size = self.chunk_size_for(self.per_item)
                 self._settle(chunk, error)
+                # The traceback reaches this frame (through its callee's), so
+                # the error must not stay in it: that would be a cycle.
+                error = None
         finally:
             worker.busy = False
             self._wake_consumer()
@@ -323,7 +326,11 @@ class _MapOutlet(StageOutlet[T], Generic[T]):
         hub = self._engine.hub
         failure, hub.failure = hub.failure, None
         if failure is not None:
-            raise failure
+            try:
+                raise failure
+            finally:
+                # Not left in this frame, which its traceback keeps: a cycle.
+                del failure
         self._ended()
 
 
@@ -362,7 +369,11 @@ class OrderedOutlet(_MapOutlet[T]):
                     continue
                 if chunk.error is not None:
                     error, chunk.error = chunk.error, None
-                    raise error
+                    try:
+                        raise error
+                    finally:
+                        # Not left in this frame, which its traceback keeps: a cycle.
+                        del error
                 engine.hub.release(len(chunk.items))
                 self._chunk = None
             with crew.lock:
@@ -421,7 +432,11 @@ class CompletionOrderOutlet(_MapOutlet[T]):
         self._engine.hub.release(len(settled.chunk.items))
         if settled.error is not None:
             error, settled.error = settled.error, None
-            raise error
+            try:
+                raise error
+            finally:
+                # Not left in this frame, which its traceback keeps: a cycle.
+                del error
 
 
 def _has_news(chunk: Chunk) -> bool:

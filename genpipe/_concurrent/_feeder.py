@@ -179,7 +179,11 @@ class Hub:
         while not items:
             if self.failure is not None:
                 failure, self.failure = self.failure, None
-                raise failure
+                try:
+                    raise failure
+                finally:
+                    # Not left in this frame, which its traceback keeps: a cycle.
+                    del failure
             if self.open_feeders == 0 or crew.stopping:
                 return END
             timeout = POLL_SECONDS

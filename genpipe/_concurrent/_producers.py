@@ -165,7 +165,11 @@ class _TimedBatchOutlet(_PumpedOutlet[T, list[T]]):
         self._begin()
         if self._held_error is not None:
             error, self._held_error = self._held_error, None
-            raise error
+            try:
+                raise error
+            finally:
+                # Not left in this frame, which its traceback keeps: a cycle.
+                del error
         hub, batch = self._hub, list[T]()
         deadline = None
         while len(batch) < self._size:
