@@ -368,6 +368,10 @@ class Base:
                         "source) to iterate it again, or build a new source"
                     )
                 self._used = True
+                # The run becomes the iterator's only owner, so that dropping
+                # the run finalises it (and whatever it runs) at once.
+                opener, self.open_fresh = self.open_fresh, _used_up
+                return opener()
         return self.open_fresh()
 
     def materialise(self) -> list[Any]:
@@ -380,6 +384,10 @@ class Base:
         if self._materialise is not None:
             return self._materialise()
         return list(self.open())
+
+
+def _used_up() -> Iterator[Any]:
+    raise AssertionError("a one-shot base is opened once")
 
 
 def source_parts(flow: Source[Any]) -> tuple[Base, tuple[Stage[Any, Any], ...]]:

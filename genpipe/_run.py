@@ -90,7 +90,12 @@ class Run(itertools.chain[T], Concurrent):
     _own_from: int
 
     def __new__(cls, iterators: list[Iterator[Any]]) -> Run[T]:
-        run = super().__new__(cls, iterators[-1])
+        if cls is Run:
+            # Reached only once the last iterator is exhausted: a plain run
+            # closes its chain then at no cost per item.
+            run = super().__new__(cls, iterators[-1], _closing_tail(iterators))
+        else:
+            run = super().__new__(cls, iterators[-1])
         run._iterators = iterators
         run._members = [it for it in iterators if is_concurrent(it)]
         run._own_from = 0
@@ -188,6 +193,12 @@ class _CancelledRun(Run[T]):
     def __next__(self) -> T:
         self._finish()
         raise CancelledError("the run was cancelled")
+
+
+def _closing_tail(iterators: list[Iterator[Any]]) -> Iterator[Any]:
+    close_chain(iterators)
+    return
+    yield
 
 
 def open_run(items: Iterable[Any], parts: Sequence[Stage[Any, Any]]) -> Run[Any]:

@@ -312,6 +312,7 @@ def test_cancel_with_a_stuck_worker_still_closes_the_upstream() -> None:
 
     upstream = GuardedSource(endless())
     run = gp.thread_map(stuck, workers=1, maxsize=2)(upstream)
+
     def consume() -> None:
         with pytest.raises(CancelledError):
             next(run)
