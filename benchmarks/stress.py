@@ -39,7 +39,7 @@ THREADS_GONE_SECONDS = 2.0
 CONSUMERS = ("loop", "break", "close", "cancel", "sink", "open")
 
 
-class Boom(Exception):
+class Boom(Exception):  # noqa: N818 - the stress's own failure, not an API
     """The failure a case injects; compared by identity of its ``item``."""
 
     def __init__(self, item: object) -> None:
@@ -147,7 +147,7 @@ def build(case: Case) -> tuple[gp.Source[int], list[int], Boom | None]:
                 flow = flow | gp.thread_map(
                     fn, workers=workers, ordered=ordered, maxsize=maxsize
                 )
-            model, failure = _model_map(model, failure, bad)
+            model, failure = _model_map(model, failure, bad, in_order=in_order)
             in_order = in_order and ordered
         elif kind == "filter":
             flow = flow | gp.filter(_keep_odd)
@@ -172,8 +172,12 @@ def _then_fail(flow: gp.Source[int], failure: Boom) -> Iterator[int]:
 
 
 def _model_map(
-    model: list[int], failure: Boom | None, bad: int | None
+    model: list[int], failure: Boom | None, bad: int | None, *, in_order: bool
 ) -> tuple[list[int], Boom | None]:
+    if bad in model and not in_order:
+        # Which of the items before it arrive first is not known: all but
+        # the failing ones stay an upper bound.
+        return [n + 1 for n in model if n != bad], Boom(bad)
     if bad in model:
         cut = model.index(bad)
         # The model's failure object is created by the lazy run; the model
@@ -213,7 +217,7 @@ def consume(case: Case, flow: gp.Source[int], got: list[int]) -> None:
         finally:
             canceller.join()
     elif case.consumer == "sink":
-        got.extend(flow | gp.to_list())
+        got.extend(flow.then(gp.to_list()))
     else:
         with flow.open() as run:
             for n in run:
