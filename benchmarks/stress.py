@@ -159,7 +159,9 @@ def build(case: Case) -> tuple[gp.Source[int], list[int], Boom | None]:
             if in_order and len(model) >= arg:
                 model, failure = model[:arg], None
         elif kind in ("batch", "timed_batch"):
-            batcher = gp.batch(arg) if kind == "batch" else gp.batch(arg, max_wait=30.0)
+            batcher: gp.Stage[int, list[int]] = (
+                gp.batch(arg) if kind == "batch" else gp.batch(arg, max_wait=30.0)
+            )
             flow = flow | batcher | gp.flat_map(_unbatch)
         elif kind == "buffer":
             flow = flow | gp.buffer(arg)
@@ -217,7 +219,8 @@ def consume(case: Case, flow: gp.Source[int], got: list[int]) -> None:
         finally:
             canceller.join()
     elif case.consumer == "sink":
-        got.extend(flow.then(gp.to_list()))
+        collected: list[int] = flow.then(gp.to_list())
+        got.extend(collected)
     else:
         with flow.open() as run:
             for n in run:
