@@ -1,6 +1,15 @@
 """``python -m benchmarks``: every workload, in order; see `benchmarks.runner`."""
 
-from benchmarks import chain, early_stop, etl, handoff, io_bound, memory, thread_map
+from benchmarks import (
+    chain,
+    early_stop,
+    etl,
+    handoff,
+    io_bound,
+    memory,
+    readahead,
+    thread_map,
+)
 from benchmarks.runner import main
 
 main(
@@ -8,6 +17,7 @@ main(
         "chain": chain.run,
         "handoff": handoff.run,
         "thread_map": thread_map.run,
+        "readahead": readahead.run,
         "io_bound": io_bound.run,
         "memory": memory.run,
         "early_stop": early_stop.run,
