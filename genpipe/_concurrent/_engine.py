@@ -63,6 +63,17 @@ class Settled:
         self.error = error
 
 
+def take_error(holder: Chunk | Settled) -> BaseException:
+    """The holder's error, forgotten by it.
+
+    Raise it as ``raise take_error(x)``: bound to a local, it would stay in a
+    frame that its own traceback keeps, a cycle that holds the run's items.
+    """
+    error, holder.error = holder.error, None
+    assert error is not None
+    return error
+
+
 class Backend(ABC):
     """How chunks of items become results; the rest is the engine's.
 
@@ -324,13 +335,8 @@ class _MapOutlet(StageOutlet[T], Generic[T]):
     def _end_or_upstream_failure(self) -> NoReturn:
         """Everything was delivered: raise the upstream's failure, if any, or end."""
         hub = self._engine.hub
-        failure, hub.failure = hub.failure, None
-        if failure is not None:
-            try:
-                raise failure
-            finally:
-                # Not left in this frame, which its traceback keeps: a cycle.
-                del failure
+        if hub.failure is not None:
+            raise hub.take_failure()
         self._ended()
 
 
@@ -368,12 +374,7 @@ class OrderedOutlet(_MapOutlet[T]):
                     self._wait(partial(_has_news, chunk))
                     continue
                 if chunk.error is not None:
-                    error, chunk.error = chunk.error, None
-                    try:
-                        raise error
-                    finally:
-                        # Not left in this frame, which its traceback keeps: a cycle.
-                        del error
+                    raise take_error(chunk)
                 engine.hub.release(len(chunk.items))
                 self._chunk = None
             with crew.lock:
@@ -431,12 +432,7 @@ class CompletionOrderOutlet(_MapOutlet[T]):
     def _settle(self, settled: Settled) -> None:
         self._engine.hub.release(len(settled.chunk.items))
         if settled.error is not None:
-            error, settled.error = settled.error, None
-            try:
-                raise error
-            finally:
-                # Not left in this frame, which its traceback keeps: a cycle.
-                del error
+            raise take_error(settled)
 
 
 def _has_news(chunk: Chunk) -> bool:

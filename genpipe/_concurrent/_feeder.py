@@ -64,6 +64,12 @@ class Hub:
         self.readers_waiting: deque[Wakeup] = deque()
         self.feeders_waiting: deque[Wakeup] = deque()
 
+    def take_failure(self) -> BaseException:
+        """The upstream's failure, forgotten here (raise it without binding it)."""
+        failure, self.failure = self.failure, None
+        assert failure is not None
+        return failure
+
     def wake_readers(self) -> None:
         waiting = self.readers_waiting
         while waiting:
@@ -178,12 +184,7 @@ class Hub:
         crew, items = self.crew, self.items
         while not items:
             if self.failure is not None:
-                failure, self.failure = self.failure, None
-                try:
-                    raise failure
-                finally:
-                    # Not left in this frame, which its traceback keeps: a cycle.
-                    del failure
+                raise self.take_failure()
             if self.open_feeders == 0 or crew.stopping:
                 return END
             timeout = POLL_SECONDS

@@ -161,15 +161,15 @@ class _TimedBatchOutlet(_PumpedOutlet[T, list[T]]):
         self._sleep = sleep
         self._held_error: BaseException | None = None
 
+    def _take_held_error(self) -> BaseException:
+        error, self._held_error = self._held_error, None
+        assert error is not None
+        return error
+
     def __next__(self) -> list[T]:
         self._begin()
         if self._held_error is not None:
-            error, self._held_error = self._held_error, None
-            try:
-                raise error
-            finally:
-                # Not left in this frame, which its traceback keeps: a cycle.
-                del error
+            raise self._take_held_error()
         hub, batch = self._hub, list[T]()
         deadline = None
         while len(batch) < self._size:
