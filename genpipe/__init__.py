@@ -18,6 +18,7 @@ from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
 from genpipe._progress import progress as progress
+from genpipe._public import report_as
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
@@ -112,3 +113,8 @@ __all__ = [
     "write_jsonl",
     "write_lines",
 ]
+
+# Tracebacks and reprs name `genpipe.RecordError`, never its private module.
+for _name in __all__:
+    report_as(__name__, globals()[_name])
+del _name, report_as

@@ -85,7 +85,7 @@ def read_jsonl(
     >>> gp.read_jsonl(path) | gp.to_list()
     Traceback (most recent call last):
     ...
-    genpipe._errors.RecordError: ...:2: invalid JSON: Expecting value (column 1)
+    genpipe.RecordError: ...:2: invalid JSON: Expecting value (column 1)
     """
     target = check_path("read_jsonl", path)
     policy = _record_policy("read_jsonl", on_error)
@@ -140,7 +140,7 @@ def read_csv(
     >>> gp.read_csv(path) | gp.to_list()
     Traceback (most recent call last):
     ...
-    genpipe._errors.RecordError: ...:4: expected 2 fields as in the header, got 1
+    genpipe.RecordError: ...:4: expected 2 fields as in the header, got 1
     """
     target = check_path("read_csv", path)
     check_encoding("read_csv", encoding)
