@@ -13,6 +13,7 @@ from genpipe._core import Stage as Stage
 from genpipe._core import pipeline as pipeline
 from genpipe._core import source as source
 from genpipe._core import stage as stage
+from genpipe._core import stage_of as stage_of
 from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import RecordError as RecordError
@@ -99,6 +100,7 @@ __all__ = [
     "sort",
     "source",
     "stage",
+    "stage_of",
     "starmap",
     "take",
     "take_while",
