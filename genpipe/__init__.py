@@ -14,11 +14,13 @@ from genpipe._core import Stage as Stage
 from genpipe._core import pipeline as pipeline
 from genpipe._core import source as source
 from genpipe._core import stage as stage
+from genpipe._core import stage_of as stage_of
 from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
 from genpipe._progress import progress as progress
+from genpipe._public import report_as
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
@@ -100,6 +102,7 @@ __all__ = [
     "sort",
     "source",
     "stage",
+    "stage_of",
     "starmap",
     "take",
     "take_while",
@@ -114,3 +117,8 @@ __all__ = [
     "write_jsonl",
     "write_lines",
 ]
+
+# Tracebacks and reprs name `genpipe.RecordError`, never its private module.
+for _name in __all__:
+    report_as(__name__, globals()[_name])
+del _name, report_as

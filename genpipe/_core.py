@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import reprlib
 import threading
+import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, Literal, TypeVar, overload
@@ -53,6 +55,46 @@ def call_repr(name: str, *args: object, **kwargs: object) -> str:
     shown = [describe(a) for a in args]
     shown += [f"{key}={describe(value)}" for key, value in kwargs.items()]
     return f"{name}({', '.join(shown)})"
+
+
+def not_a_stage(other: object) -> Any:
+    """What ``flow | other`` does when ``other`` is neither a stage nor a sink.
+
+    A genpipe factory or a plain function there is a mistake worth naming
+    (Python's own message only says the operand types); anything else gets
+    `NotImplemented`, so that its own ``__ror__`` may still handle the ``|``.
+    """
+    if not inspect.isroutine(other):
+        return NotImplemented
+    name = other.__name__
+    if inspect.isfunction(other) and other.__module__ == "genpipe":
+        signature = inspect.signature(other)
+        makes = str(signature.return_annotation).partition("[")[0]
+        if makes not in ("Stage", "Sink"):
+            raise TypeError(
+                f"cannot pipe into gp.{name}: only stages and sinks go after |"
+            )
+        positional = (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        )
+        required = [
+            parameter.name
+            for parameter in signature.parameters.values()
+            if parameter.default is parameter.empty and parameter.kind in positional
+        ]
+        raise TypeError(
+            f"cannot pipe into the factory gp.{name} itself: call it to make the "
+            f"{makes.lower()}; did you mean gp.{name}({', '.join(required)})?"
+        )
+    if inspect.isgeneratorfunction(other):
+        advice = f"gp.stage({name}) to run it over the whole stream"
+    else:
+        advice = (
+            f"gp.map({name}) to call it on each item, or gp.stage({name}) if "
+            "it takes the whole stream and yields the output"
+        )
+    raise TypeError(f"cannot pipe into the function {name}; wrap it as {advice}")
 
 
 def loosest(kinds: Iterable[Comparison]) -> Comparison:
@@ -158,7 +200,7 @@ class Stage(Generic[In, Out]):
         if isinstance(other, Sink):
             prefix = self if other._prefix is None else self | other._prefix
             return Sink(other._consume, other._label, prefix=prefix)
-        return NotImplemented
+        return not_a_stage(other)
 
     @overload
     def then(self, other: Stage[Out, T]) -> Stage[In, T]: ...
@@ -304,7 +346,7 @@ class Source(Generic[Out]):
             return Source(self._base, stage)
         if isinstance(other, Sink):
             return consume_run(self._open(other._prefix), other._consume)
-        return NotImplemented
+        return not_a_stage(other)
 
     @overload
     def then(self, other: Stage[Out, T]) -> Source[T]: ...
@@ -438,22 +480,75 @@ def _base_repr(items: object) -> str:
     return describe(items)
 
 
-def pipeline(*stages: Stage[Any, Any]) -> Stage[Any, Any]:
+@overload
+def pipeline(*stages: Stage[Any, Any]) -> Stage[Any, Any]: ...
+@overload
+def pipeline(
+    *stages: Stage[Any, Any] | Sink[Any, Any],
+) -> Stage[Any, Any] | Sink[Any, Any]: ...
+def pipeline(
+    *stages: Stage[Any, Any] | Sink[Any, Any],
+) -> Stage[Any, Any] | Sink[Any, Any]:
     """Chain stages left to right: ``pipeline(a, b, c)`` is ``a | b | c``.
 
-    Handy when the stages come from a list. The result is typed
-    ``Stage[Any, Any]``; write ``a | b | c`` to keep element types.
+    Handy when the stages come from a list. A `Sink` may come last, and then
+    the result is a sink that runs the stages first. The result is typed
+    ``Stage[Any, Any]`` (or a union with ``Sink[Any, Any]`` when a sink may be
+    among the arguments); write ``a | b | c`` to keep element types.
 
     >>> import genpipe as gp
     >>> gp.pipeline(gp.map(abs), gp.take(2)).eager([-1, -2, -3])
     [1, 2]
+    >>> [-1, -2, -3] | gp.pipeline(gp.map(abs), gp.take(2), gp.to_list())
+    [1, 2]
     """
     if not stages:
         raise ValueError("pipeline() needs at least one stage")
-    for each in stages:
+    *leading, last = stages
+    parts: list[Stage[Any, Any]] = []
+    for each in leading:
+        if isinstance(each, Sink):
+            raise TypeError(
+                f"pipeline() takes a sink only as its last argument, got {each!r} "
+                "before other stages"
+            )
         if not isinstance(each, Stage):
             raise TypeError(f"pipeline() takes stages, got {describe(each)}")
-    return Stage._chain(tuple(part for each in stages for part in each._parts))
+        parts += each._parts
+    if not isinstance(last, Stage | Sink):
+        raise TypeError(f"pipeline() takes stages and a sink, got {describe(last)}")
+    return Stage._chain(tuple(parts)) | last if parts else last
+
+
+def stage_of(element_type: type[T]) -> Stage[T, T]:
+    """A stage that passes items on unchanged, typed as a stream of ``element_type``.
+
+    Start a chain with it when its first stage is generic — `filter` with a
+    lambda, `sort`, `take`, `batch` — and so has nothing to learn its input
+    type from: ``gp.stage_of(int) | gp.filter(lambda n: n > 0)`` is a
+    ``Stage[int, int]`` with no annotation written. It costs nothing per item.
+    Sharp edge: it checks nothing at run time, so ``stage_of(int)`` lets a
+    string through; it is for the type checker only.
+
+    >>> import genpipe as gp
+    >>> small = gp.stage_of(int) | gp.filter(lambda n: n < 3)
+    >>> [1, 5, 2] | small | gp.to_list()
+    [1, 2]
+    >>> small
+    stage_of(int) | filter(<lambda>)
+    """
+    if not isinstance(element_type, type | types.GenericAlias | types.UnionType):
+        raise TypeError(
+            "stage_of() needs the type of the items, such as int or "
+            f"dict[str, str], got {describe(element_type)}"
+        )
+    shown = (
+        element_type.__qualname__
+        if isinstance(element_type, type)
+        else repr(element_type)
+    )
+    # iter() of an iterator is the iterator itself: nothing is added per item.
+    return Stage(iter, list, f"stage_of({shown})")
 
 
 def stage(
@@ -486,8 +581,29 @@ def stage(
         check_callable("stage", "eager", eager)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"stage() needs a str for name, got {describe(name)}")
-    reference = eager if eager is not None else (lambda items: list(fn(items)))
-    return Stage(fn, reference, name if name is not None else describe(fn))
+    label = name if name is not None else describe(fn)
+
+    def lazy(items: Iterable[T]) -> Iterator[U]:
+        return _iterator_of(label, fn, fn(items))
+
+    reference = eager if eager is not None else (lambda items: list(lazy(items)))
+    return Stage(lazy, reference, label)
+
+
+def _iterator_of(
+    label: str, fn: Callable[..., object], result: object
+) -> Iterator[Any]:
+    """``result``, the return value of a user's generator function, as an iterator."""
+    if isinstance(result, Iterator):
+        return result
+    if isinstance(result, Iterable):
+        return iter(result)
+    raise TypeError(
+        f"stage {label}: {describe(fn)}(items) returned {describe(result)}, not "
+        "an iterator; gp.stage() takes a generator function that yields the "
+        "output items. To turn a stream into one value, use a sink such as "
+        "gp.reduce(fn)"
+    )
 
 
 @contextmanager

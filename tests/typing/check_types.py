@@ -118,8 +118,22 @@ assert_type(gp.map(parse, on_error="skip"), gp.Stage[str, int])
 assert_type(gp.map(parse, on_error=lambda exc, text: -1), gp.Stage[str, int])
 assert_type(gp.map(parse, on_error=gp.DeadLetters()), gp.Stage[str, int])
 
-# pipeline() takes a list of any stages, so its element types are lost.
+# pipeline() takes a list of any stages, so its element types are lost; with
+# a sink among them, the result may be a sink.
 assert_type(gp.pipeline(gp.map(show), gp.map(parse)), gp.Stage[Any, Any])
+assert_type(
+    gp.pipeline(gp.map(show), gp.to_list()), gp.Stage[Any, Any] | gp.Sink[Any, Any]
+)
+
+# stage_of() starts a chain typed, where its first stage is generic.
+assert_type(gp.stage_of(int), gp.Stage[int, int])
+assert_type(gp.stage_of(int).then(gp.take(2)), gp.Stage[int, int])
+assert_type(
+    gp.stage_of(str).then(gp.filter(lambda text: text != "")).then(gp.batch(2)),
+    gp.Stage[str, list[str]],
+)
+assert_type(gp.stage_of(dict[str, int]), gp.Stage[dict[str, int], dict[str, int]])
+gp.stage_of(int).then(gp.map(parse))  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
 
 # Type errors: mismatched element types, and misspelt options.
 ints_to_text: gp.Stage[int, str] = gp.map(show)
