@@ -15,6 +15,7 @@ from genpipe._core import source as source
 from genpipe._core import stage as stage
 from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
+from genpipe._errors import ErrorOptions as ErrorOptions
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
 from genpipe._progress import progress as progress
@@ -62,6 +63,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DeadLetter",
     "DeadLetters",
+    "ErrorOptions",
     "RecordError",
     "Sink",
     "Skip",

@@ -1,19 +1,25 @@
-"""Producer threads decoupled from the consumer: buffer, merge, timed batch."""
+"""Producer threads apart from the consumer: buffer, merge, timed batch, group_by."""
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Generic, NoReturn, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
+from genpipe._buckets import Buckets
 from genpipe._channel import END, TIMEOUT, Channel
 from genpipe._core import Base, Source, Stage, call_repr, source
 from genpipe._threads import ConcurrentIterator, Crew
 from genpipe._validate import check_callable, check_int, check_seconds
 
 T = TypeVar("T")
+K = TypeVar("K")
 Out = TypeVar("Out")
+
+#: How many items the timed ``group_by`` reads ahead of its buckets.
+GROUP_READ_AHEAD = 64
 
 
 class _Pumped(ConcurrentIterator[Out], Generic[T, Out]):
@@ -187,3 +193,93 @@ def timed_batches(
         label,
         comparison="regrouped",
     )
+
+
+class _TimedGroupIterator(_Pumped[tuple[T, K], tuple[K, list[T]]]):
+    """Yields ``(key, items)`` buckets as `Buckets` hands them back, on ``clock``.
+
+    The producer thread reads ``(item, key)`` pairs, so a bucket can expire
+    while upstream is silent. ``sleep`` (None: wait on the channel, which an
+    arriving item interrupts) is how the consumer waits for a deadline when
+    nothing has arrived.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        pairs: Iterator[tuple[T, K]],
+        buckets: Buckets[K, T],
+        clock: Callable[[], float],
+        sleep: Callable[[float], object] | None,
+    ):
+        super().__init__(label, [pairs], maxsize=GROUP_READ_AHEAD)
+        self._buckets = buckets
+        self._clock = clock
+        self._sleep = sleep
+        self._ready: deque[tuple[K, list[T]]] = deque()
+        self._ended = False
+        self._held_error: BaseException | None = None
+
+    def __next__(self) -> tuple[K, list[T]]:
+        return self._wait_for_next(self._next_group)
+
+    def _next_group(self) -> tuple[K, list[T]]:
+        ready, buckets, clock = self._ready, self._buckets, self._clock
+        while not ready:
+            if self._ended:
+                if self._held_error is not None:
+                    error, self._held_error = self._held_error, None
+                    raise error
+                self._end()
+            ready.extend(buckets.expired(clock()))
+            if ready:
+                break
+            try:
+                arrival = self._arrival(buckets.deadline())
+                if arrival is END:
+                    if self._crew.cancelled:
+                        self._end()
+                    self._ended = True
+                    ready.extend(buckets.rest())
+                elif arrival is not TIMEOUT:
+                    item, key = arrival
+                    full = buckets.add(key, item, clock())
+                    if full is not None:
+                        ready.append((key, full))
+            except Exception as exc:
+                self._held_error = exc  # raised after the buckets held
+                self._ended = True
+                ready.extend(buckets.rest())
+        return ready.popleft()
+
+    def _arrival(self, deadline: float | None) -> Any:
+        """The next pair, `END`, or `TIMEOUT` once ``deadline`` passed."""
+        channel = self._channel
+        if deadline is not None and self._sleep is not None and not channel.items:
+            remaining = deadline - self._clock()
+            if remaining > 0:
+                self._sleep(remaining)
+        return channel.get(deadline, self._clock)
+
+
+def timed_groups(
+    label: str,
+    keyed: Callable[[Iterable[T]], Iterator[tuple[T, K]]],
+    size: int | None,
+    max_wait: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], object],
+    reference: Callable[[list[T]], list[tuple[K, list[T]]]],
+) -> Stage[T, tuple[K, list[T]]]:
+    """`group_by` with ``max_wait``: ``keyed`` pairs read in a producer thread.
+
+    ``reference`` is the eager face: it groups by size alone. The default
+    `time.sleep` is replaced by a wait that an arriving item interrupts.
+    """
+    wait = None if sleep is time.sleep else sleep
+
+    def lazy(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
+        buckets: Buckets[K, T] = Buckets(size, max_wait)
+        return _TimedGroupIterator(label, keyed(iter(items)), buckets, clock, wait)
+
+    return Stage(lazy, reference, label, comparison="regrouped")
