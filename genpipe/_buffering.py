@@ -18,7 +18,7 @@ T = TypeVar("T")
 K = TypeVar("K")
 Out = TypeVar("Out")
 
-#: How many items the timed ``group_by`` reads ahead of its buckets.
+#: How many items the timed ``group_by`` reads ahead of its buckets, without size.
 GROUP_READ_AHEAD = 64
 
 
@@ -209,10 +209,11 @@ class _TimedGroupIterator(_Pumped[tuple[T, K], tuple[K, list[T]]]):
         label: str,
         pairs: Iterator[tuple[T, K]],
         buckets: Buckets[K, T],
+        read_ahead: int,
         clock: Callable[[], float],
         sleep: Callable[[float], object] | None,
     ):
-        super().__init__(label, [pairs], maxsize=GROUP_READ_AHEAD)
+        super().__init__(label, [pairs], maxsize=read_ahead)
         self._buckets = buckets
         self._clock = clock
         self._sleep = sleep
@@ -277,9 +278,11 @@ def timed_groups(
     `time.sleep` is replaced by a wait that an arriving item interrupts.
     """
     wait = None if sleep is time.sleep else sleep
+    read_ahead = GROUP_READ_AHEAD if size is None else size
 
     def lazy(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
         buckets: Buckets[K, T] = Buckets(size, max_wait)
-        return _TimedGroupIterator(label, keyed(iter(items)), buckets, clock, wait)
+        pairs = keyed(iter(items))
+        return _TimedGroupIterator(label, pairs, buckets, read_ahead, clock, wait)
 
     return Stage(lazy, reference, label, comparison="regrouped")

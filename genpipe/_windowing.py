@@ -120,8 +120,8 @@ def group_by(
     "flush each customer's events every 100 or every 5 s" of loaders. When
     several buckets are due at once the oldest comes first; at the end of
     the stream the open buckets follow in the order they were opened. The
-    ``max_wait`` variant reads upstream in a producer thread (at most 64
-    items ahead), so a bucket is yielded on time even while upstream is
+    ``max_wait`` variant reads upstream in a producer thread (at most
+    ``size`` items ahead, or 64), so a bucket is yielded on time even while upstream is
     silent; it waits with ``sleep`` (an error option) on ``clock``, so a
     fake pair of them makes tests instant. Its grouping depends on timing:
     its eager face groups by ``size`` alone, and each key's items come in

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing import assert_lazy_equals_eager
 from genpipe.testing._functions import double, is_even, is_positive, negate
 from tests.doubles import TrackedSource, recording_stage
 from tests.strategies import NAMESPACE, int_lists, int_stages
@@ -244,6 +245,30 @@ def test_stage_eager_face_is_the_reference_given() -> None:
 def test_stage_name_replaces_the_function_name_in_repr() -> None:
     totals = gp.stage(running_total, name="totals()")
     assert repr(gp.map(double) | totals) == "map(double) | totals()"
+
+
+def backwards(items: Iterable[int]) -> Iterator[int]:
+    yield from reversed(list(items))
+
+
+def test_stage_comparison_is_what_genpipe_testing_allows_to_differ() -> None:
+    reordering = gp.stage(backwards, eager=list, comparison="multiset")
+    assert reordering.comparison == "multiset"
+    assert_lazy_equals_eager(reordering, [1, 2, 3])
+    exact = gp.stage(backwards, eager=list)
+    assert exact.comparison == "exact"
+    with pytest.raises(AssertionError, match="first difference at index 0"):
+        assert_lazy_equals_eager(exact, [1, 2, 3])
+
+
+def test_stage_rejects_an_unknown_comparison_when_built() -> None:
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "stage() needs comparison='exact', 'multiset' or 'regrouped', got 'set'"
+        ),
+    ):
+        gp.stage(backwards, comparison="set")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
