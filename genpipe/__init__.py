@@ -36,6 +36,7 @@ from genpipe._sinks import reduce as reduce
 from genpipe._sinks import to_dict as to_dict
 from genpipe._sinks import to_list as to_list
 from genpipe._sinks import to_set as to_set
+from genpipe._sources import chain as chain
 from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
@@ -71,6 +72,7 @@ __all__ = [
     "Stage",
     "batch",
     "buffer",
+    "chain",
     "count",
     "distinct",
     "drain",
