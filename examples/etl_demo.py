@@ -145,7 +145,7 @@ def run(source: Path, target: Path) -> Report:
     )
     # --8<-- [end:job]
     # Rows the CSV reader rejected never reached the first tally.
-    malformed = sum(isinstance(error, gp.RecordError) for _, error in rejected)
+    malformed = sum(isinstance(bad.exception, gp.RecordError) for bad in rejected)
     return Report(
         rows_in=read.count + malformed,
         rows_out=loaded.count,
@@ -175,7 +175,8 @@ def seconds_per_lookup(source: Path, sample: int) -> float:
 def reasons(rejected: gp.DeadLetters) -> dict[str, list[str]]:
     """Every reason rows were rejected for, with the rows (code or CSV line)."""
     rows: defaultdict[str, list[str]] = defaultdict(list)
-    for item, error in rejected:
+    for letter in rejected:
+        item, error = letter.item, letter.exception
         if isinstance(error, gp.RecordError):
             rows["malformed CSV row"].append(f"line {error.line}")
         elif isinstance(item, Airport):

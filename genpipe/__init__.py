@@ -17,6 +17,7 @@ from genpipe._core import stage as stage
 from genpipe._core import stage_of as stage_of
 from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
+from genpipe._errors import ErrorOptions as ErrorOptions
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
 from genpipe._progress import progress as progress
@@ -39,6 +40,7 @@ from genpipe._sinks import reduce as reduce
 from genpipe._sinks import to_dict as to_dict
 from genpipe._sinks import to_list as to_list
 from genpipe._sinks import to_set as to_set
+from genpipe._sources import chain as chain
 from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
@@ -65,6 +67,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DeadLetter",
     "DeadLetters",
+    "ErrorOptions",
     "RecordError",
     "Run",
     "Sink",
@@ -73,6 +76,7 @@ __all__ = [
     "Stage",
     "batch",
     "buffer",
+    "chain",
     "count",
     "distinct",
     "drain",

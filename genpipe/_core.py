@@ -8,7 +8,7 @@ import threading
 import types
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, get_args, overload
 
 from genpipe._run import Run, open_run
 from genpipe._validate import check_callable
@@ -556,13 +556,18 @@ def stage(
     *,
     eager: Callable[[list[T]], list[U]] | None = None,
     name: str | None = None,
+    comparison: Comparison = "exact",
 ) -> Stage[T, U]:
     """Turn a generator function ``Iterable[T] -> Iterator[U]`` into a `Stage`.
 
     ``eager`` is its reference implementation, used by `Stage.eager` and
     `genpipe.testing`; without it the eager face runs ``fn`` over a list,
     which makes the lazy == eager check vacuous for this stage. ``name``
-    overrides the name shown by ``repr``.
+    overrides the name shown by ``repr``. ``comparison`` says how the lazy
+    output may legitimately differ from the eager one (see
+    `Stage.comparison`): ``"multiset"`` for a stage that yields in an order
+    of its own making, ``"regrouped"`` for one that yields groups (lists, or
+    ``(key, list)`` pairs) cut by timing.
 
     >>> import genpipe as gp
     >>> def running_max(items):
@@ -575,19 +580,30 @@ def stage(
     [3, 3, 4, 4, 5]
     >>> clamp
     running_max
+    >>> def evens_first(items):
+    ...     held = list(items)
+    ...     yield from (n for n in held if n % 2 == 0)
+    ...     yield from (n for n in held if n % 2)
+    >>> gp.stage(evens_first, eager=sorted, comparison="multiset").comparison
+    'multiset'
     """
     check_callable("stage", "fn", fn)
     if eager is not None:
         check_callable("stage", "eager", eager)
     if name is not None and not isinstance(name, str):
         raise TypeError(f"stage() needs a str for name, got {describe(name)}")
+    if comparison not in get_args(Comparison):
+        raise ValueError(
+            f"stage() needs comparison='exact', 'multiset' or 'regrouped', "
+            f"got {describe(comparison)}"
+        )
     label = name if name is not None else describe(fn)
 
     def lazy(items: Iterable[T]) -> Iterator[U]:
         return _iterator_of(label, fn, fn(items))
 
     reference = eager if eager is not None else (lambda items: list(lazy(items)))
-    return Stage(lazy, reference, label)
+    return Stage(lazy, reference, label, comparison=comparison)
 
 
 def _iterator_of(

@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, Literal, NamedTuple, NoReturn, TypeAlias
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import (
+    Any,
+    Generic,
+    Literal,
+    NamedTuple,
+    NoReturn,
+    TypeAlias,
+    TypedDict,
+    TypeVar,
+    Unpack,
+)
 
-from genpipe._core import describe
+from genpipe._core import call_repr, describe
 from genpipe._validate import check_callable, check_int, check_seconds
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 OnError: TypeAlias = Literal["raise", "skip"] | Callable[[Exception, Any], Any]
 RetryOn: TypeAlias = type[Exception] | tuple[type[Exception], ...]
@@ -50,17 +64,40 @@ def _rebuild_record_error(message: str, path: str, line: int) -> RecordError:
 
 
 class DeadLetter(NamedTuple):
-    """One failed item and the exception it raised."""
+    """One failed item: the item, its exception, the stage and how many calls it took.
+
+    ``stage`` is the stage's repr (``map(parse)``); ``attempts`` counts the
+    calls made for the item, retries included.
+    """
 
     item: Any
     exception: Exception
+    stage: str = ""
+    attempts: int = 1
+
+    @property
+    def note(self) -> str:
+        """Which stage failed for which item, as a concurrent stage's error note says.
+
+        >>> import genpipe as gp
+        >>> gp.DeadLetter("x", ValueError("bad"), "map(int)", 3).note
+        "raised by map(int) for item 'x' (3 attempts)"
+        """
+        by = f" by {self.stage}" if self.stage else ""
+        tries = "" if self.attempts == 1 else f" ({self.attempts} attempts)"
+        return f"raised{by} for item {describe(self.item)}{tries}"
 
 
 class DeadLetters:
     """An ``on_error`` handler that records every failure and skips the item.
 
     Use one to let a job run to the end and report what failed. It is safe to
-    share between threads (``thread_map`` workers) and between stages.
+    share between threads (``thread_map`` workers) and between stages; each
+    `DeadLetter` names its stage and its number of attempts.
+
+    Letters are recorded as failures happen: in input order for a sequential
+    pipeline, but in completion order for ``thread_map``, whose workers
+    fail independently (sort by a field of the item if the order matters).
 
     >>> import genpipe as gp
     >>> rejected = gp.DeadLetters()
@@ -68,8 +105,9 @@ class DeadLetters:
     [1, 3]
     >>> len(rejected), [letter.item for letter in rejected]
     (1, ['x'])
-    >>> type(next(iter(rejected)).exception).__name__
-    'ValueError'
+    >>> letter = next(iter(rejected))
+    >>> type(letter.exception).__name__, letter.note
+    ('ValueError', "raised by map(int) for item 'x'")
     """
 
     def __init__(self) -> None:
@@ -77,8 +115,12 @@ class DeadLetters:
         self._lock = threading.Lock()
 
     def __call__(self, exc: Exception, item: object) -> NoReturn:
+        self.record(DeadLetter(item, exc))
+
+    def record(self, letter: DeadLetter) -> NoReturn:
+        """Keep ``letter`` and skip its item (raise `Skip`)."""
         with self._lock:
-            self._letters.append(DeadLetter(item, exc))
+            self._letters.append(letter)
         raise Skip
 
     def __iter__(self) -> Iterator[DeadLetter]:
@@ -93,25 +135,60 @@ class DeadLetters:
         return f"DeadLetters({len(self)} failed)"
 
 
+class ErrorOptions(TypedDict, Generic[T, R], total=False):
+    """The error options of every stage that calls your function, as keywords.
+
+    ``map``, ``filter``, ``flat_map``, ``tap``, ``scan``, ``distinct``,
+    ``group_by``, ``sort`` (with ``key=``), ``for_each`` and ``reduce`` take
+    them (``thread_map`` too); ``T`` is the item type and ``R`` what a handler
+    returns in place of the function's result. Omitted options keep their
+    defaults, so a stage without any costs nothing extra per item. Calls
+    that fail are retried first; what ``on_error`` decides applies after the
+    last attempt. A misspelt option is a `TypeError` when the stage is built.
+
+    >>> import genpipe as gp
+    >>> options: gp.ErrorOptions[str, int] = {"on_error": "skip", "retries": 1}
+    >>> ["1", "x", "3"] | gp.map(int, **options) | gp.to_list()
+    [1, 3]
+    """
+
+    #: ``"raise"`` (the default) lets the exception propagate; ``"skip"``
+    #: drops the item; a handler ``(exc, item)`` returns a replacement for
+    #: the function's result (or raises `Skip` to drop the item, or raises).
+    on_error: Literal["raise", "skip"] | Callable[[Exception, T], R]
+    #: Calls per item at most, minus one (default 0: no retry).
+    retries: int
+    #: Seconds to sleep before the first retry, doubled before each next one
+    #: (default 0.0); no jitter.
+    backoff: float
+    #: Only these exception types are retried (default: `Exception`).
+    retry_on: RetryOn
+    #: How the stage sleeps (default `time.sleep`): between retries, and in
+    #: time-based stages while it waits for a deadline. Pass a fake one in
+    #: tests so that they never wait.
+    sleep: Callable[[float], object]
+
+
+_OPTION_NAMES = tuple(ErrorOptions.__annotations__)
+
 #: Returned by a guarded call in place of a result when the item is dropped.
+#: Only this module looks at it: stages use `Policy.pairs` and `Policy.fold`.
 SKIPPED: Any = object()
 
 
 class Policy:
-    """A validated ``on_error``/``retries`` combination for one stage."""
+    """A validated combination of error options for one stage."""
 
-    __slots__ = ("backoff", "on_error", "retries", "retry_on", "sleep")
+    __slots__ = ("backoff", "factory", "on_error", "retries", "retry_on", "sleep")
 
-    def __init__(
-        self,
-        factory: str,
-        *,
-        on_error: OnError,
-        retries: int,
-        backoff: float,
-        retry_on: RetryOn,
-        sleep: Callable[[float], object],
-    ) -> None:
+    def __init__(self, factory: str, **options: Unpack[ErrorOptions[Any, Any]]) -> None:
+        unknown = [name for name in options if name not in _OPTION_NAMES]
+        if unknown:
+            raise TypeError(
+                f"{factory}() got an unexpected keyword argument {unknown[0]!r}; "
+                f"its error options are {', '.join(_OPTION_NAMES)}"
+            )
+        on_error = options.get("on_error", "raise")
         if on_error not in ("raise", "skip") and (
             isinstance(on_error, str) or not callable(on_error)
         ):
@@ -119,12 +196,17 @@ class Policy:
                 f"{factory}() needs on_error='raise', 'skip' or a handler "
                 f"(exc, item) -> replacement, got {on_error!r}"
             )
+        self.factory = factory
         self.on_error = on_error
-        self.retries = check_int(factory, "retries", retries, minimum=0)
-        self.backoff = check_seconds(factory, "backoff", backoff, allow_zero=True)
-        self.retry_on = _exception_types(factory, retry_on)
-        check_callable(factory, "sleep", sleep)
-        self.sleep = sleep
+        self.retries = check_int(
+            factory, "retries", options.get("retries", 0), minimum=0
+        )
+        self.backoff = check_seconds(
+            factory, "backoff", options.get("backoff", 0.0), allow_zero=True
+        )
+        self.retry_on = _exception_types(factory, options.get("retry_on", Exception))
+        self.sleep = options.get("sleep", time.sleep)
+        check_callable(factory, "sleep", self.sleep)
 
     @property
     def is_plain(self) -> bool:
@@ -144,34 +226,89 @@ class Policy:
             shown["retry_on"] = self.retry_on
         return shown
 
-    def guard(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def guard(
+        self, fn: Callable[..., Any], *, collect: bool = False
+    ) -> Callable[..., Any]:
         """Wrap ``fn`` so that it retries, then applies ``on_error``.
 
-        The wrapper returns `SKIPPED` for an item that is to be dropped.
+        The item is ``fn``'s last argument. The wrapper returns `SKIPPED` for
+        an item that is to be dropped. With ``collect``, ``fn`` returns an
+        iterable that is read into a list within the guard, so a failure
+        halfway through it is handled like any other.
         """
+        stage = call_repr(self.factory, fn)
+        call = _collecting(fn) if collect else fn
         retries, retry_on = self.retries, self.retry_on
         backoff, sleep, recover = self.backoff, self.sleep, self.recover
 
-        def guarded(item: Any) -> Any:
-            attempt = 0
+        def guarded(*args: Any) -> Any:
+            attempts = 0
             while True:
                 try:
-                    return fn(item)
+                    return call(*args)
                 except Exception as exc:
-                    if attempt < retries and isinstance(exc, retry_on):
+                    attempts += 1
+                    if attempts <= retries and isinstance(exc, retry_on):
                         if backoff:
-                            sleep(backoff * 2**attempt)
-                        attempt += 1
+                            sleep(backoff * 2 ** (attempts - 1))
                         continue
-                    return recover(exc, item)
+                    return recover(exc, args[-1], stage=stage, attempts=attempts)
 
         return guarded
 
-    def recover(self, exc: Exception, item: Any) -> Any:
+    def pairs(
+        self, fn: Callable[[Any], Any], items: Iterable[Any], *, collect: bool = False
+    ) -> Iterator[tuple[Any, Any]]:
+        """``(item, fn(item))`` for every item, under this policy.
+
+        A dropped item is left out; a handler's replacement stands in for
+        ``fn(item)``. ``collect`` is as for `guard`.
+        """
+        if self.is_plain and not collect:
+            return ((item, fn(item)) for item in items)
+        return self._guarded_pairs(self.guard(fn, collect=collect), items)
+
+    @staticmethod
+    def _guarded_pairs(
+        guarded: Callable[[Any], Any], items: Iterable[Any]
+    ) -> Iterator[tuple[Any, Any]]:
+        for item in items:
+            result = guarded(item)
+            if result is not SKIPPED:
+                yield item, result
+
+    def fold(
+        self,
+        fn: Callable[[Any, Any], Any],
+        items: Iterable[Any],
+        initial: Any,
+    ) -> Iterator[Any]:
+        """The running results of ``fn``, as `itertools.accumulate` gives them.
+
+        ``initial=None`` means not given. A dropped item leaves the running
+        result as it was and yields nothing; a handler's replacement becomes
+        the new running result.
+        """
+        guarded = self.guard(fn)
+        it = iter(items)
+        total = next(it, SKIPPED) if initial is None else initial
+        if total is SKIPPED:
+            return
+        yield total
+        for item in it:
+            result = guarded(total, item)
+            if result is not SKIPPED:
+                total = result
+                yield total
+
+    def recover(
+        self, exc: Exception, item: Any, *, stage: str | None = None, attempts: int = 1
+    ) -> Any:
         """What ``on_error`` makes of ``exc``, raised for ``item``.
 
         A replacement, or `SKIPPED` to drop the item; with ``on_error="raise"``
-        it raises ``exc`` itself.
+        it raises ``exc`` itself. A `DeadLetters` handler also records
+        ``stage`` (the factory's name if not given) and ``attempts``.
         """
         on_error = self.on_error
         if on_error == "raise":
@@ -179,9 +316,24 @@ class Policy:
         if on_error == "skip":
             return SKIPPED
         try:
+            if isinstance(on_error, DeadLetters):
+                name = stage if stage is not None else self.factory
+                on_error.record(DeadLetter(item, exc, name, attempts))
             return on_error(exc, item)
         except Skip:
             return SKIPPED
+
+
+def _collecting(fn: Callable[..., Iterable[Any]]) -> Callable[..., list[Any]]:
+    return lambda *args: list(fn(*args))
+
+
+def refuse_options(factory: str, options: ErrorOptions[Any, Any], when: str) -> None:
+    """Fail if error options were given where the stage calls no function."""
+    if options:
+        raise ValueError(
+            f"{factory}() takes error options ({', '.join(options)}) only {when}"
+        )
 
 
 def _exception_types(factory: str, retry_on: RetryOn) -> tuple[type[Exception], ...]:

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar, Unpack
 
-from genpipe._core import Stage, call_repr
-from genpipe._errors import SKIPPED, Policy, RetryOn
+from genpipe._core import Stage, call_repr, describe
+from genpipe._errors import ErrorOptions, Policy, refuse_options
 from genpipe._validate import check_callable, check_int
 
 T = TypeVar("T")
 
 
 def filter(
-    predicate: Callable[[T], object],
-    *,
-    on_error: Literal["raise", "skip"] | Callable[[Exception, T], object] = "raise",
-    retries: int = 0,
-    backoff: float = 0.0,
-    retry_on: RetryOn = Exception,
-    sleep: Callable[[float], object] = time.sleep,
+    predicate: Callable[[T], object], **options: Unpack[ErrorOptions[T, object]]
 ) -> Stage[T, T]:
     """Keep the items for which ``predicate`` is true.
 
-    Without error options it is the builtin `filter`. Error options work as
+    Without error options it is the builtin `filter`. `ErrorOptions` work as
     in `map`; a handler's return value stands in for the predicate's result.
 
     >>> import genpipe as gp
@@ -35,14 +28,7 @@ def filter(
     [0, 3]
     """
     check_callable("filter", "predicate", predicate)
-    policy = Policy(
-        "filter",
-        on_error=on_error,
-        retries=retries,
-        backoff=backoff,
-        retry_on=retry_on,
-        sleep=sleep,
-    )
+    policy = Policy("filter", **options)
     label = call_repr("filter", predicate, **policy.options())
     if policy.is_plain:
         return Stage(
@@ -50,18 +36,11 @@ def filter(
             lambda xs: [x for x in xs if predicate(x)],
             label,
         )
-    guarded = policy.guard(predicate)
 
     def guarded_filter(items: Iterable[T]) -> Iterator[T]:
-        for item in items:
-            keep = guarded(item)
-            if keep is not SKIPPED and keep:
-                yield item
+        return (item for item, keep in policy.pairs(predicate, items) if keep)
 
-    def reference(items: list[T]) -> list[T]:
-        return [x for x in items if (keep := guarded(x)) is not SKIPPED and keep]
-
-    return Stage(guarded_filter, reference, label)
+    return Stage(guarded_filter, lambda xs: list(guarded_filter(xs)), label)
 
 
 def take(n: int) -> Stage[T, T]:
@@ -144,46 +123,84 @@ def drop_while(predicate: Callable[[T], object]) -> Stage[T, T]:
     )
 
 
-def distinct(key: Callable[[T], Any] | None = None) -> Stage[T, T]:
+def distinct(
+    key: Callable[[T], Hashable] | None = None,
+    **options: Unpack[ErrorOptions[T, Hashable]],
+) -> Stage[T, T]:
     """Keep the first item of each ``key`` (the item itself by default), in order.
 
-    It remembers every key seen: memory grows with the number of distinct
-    keys. Hashable keys are kept in a set; unhashable ones (lists, dicts) in
-    a list, which is slower.
+    It remembers every key seen in a set: memory grows with the number of
+    distinct keys, and keys must be hashable. For unhashable items pass a
+    key that makes them hashable: ``key=tuple`` for lists, ``key=frozenset``
+    for sets, ``key=lambda d: tuple(sorted(d.items()))`` for flat dicts.
+    `ErrorOptions` apply to ``key`` (so need one): a skipped item is dropped,
+    a handler's value is the item's key.
 
     >>> import genpipe as gp
     >>> ["a", "B", "b", "A", "c"] | gp.distinct(key=str.lower) | gp.to_list()
     ['a', 'B', 'c']
+    >>> [[1, 2], [2, 1], [1, 2]] | gp.distinct(key=tuple) | gp.to_list()
+    [[1, 2], [2, 1]]
+    >>> [[1, 2]] | gp.distinct() | gp.to_list()
+    Traceback (most recent call last):
+    ...
+    TypeError: distinct() keeps keys in a set, so they must be hashable, got [1, 2] ...
     """
-    if key is not None:
+    policy = Policy("distinct", **options)
+    if key is None:
+        refuse_options("distinct", options, "with a key=")
+        label = "distinct()"
+    else:
         check_callable("distinct", "key", key)
+        label = call_repr("distinct", key=key, **policy.options())
 
-    def first_seen(items: Iterable[T]) -> Iterator[T]:
-        seen_hashable: set[Hashable] = set()
-        # Unhashable keys (lists, sets) can equal hashable ones (a set equals
-        # a frozenset), so each kind is also looked for among the other.
-        seen_other: list[Any] = []
+    def first_items(items: Iterable[T]) -> Iterator[T]:
+        seen: set[Hashable] = set()
+        remember = seen.add
         for item in items:
-            k = item if key is None else key(item)
             try:
-                if k in seen_hashable or (seen_other and k in seen_other):
+                if item in seen:
                     continue
-                seen_hashable.add(k)
-            except TypeError:
-                if k in seen_other or any(k == h for h in seen_hashable):
-                    continue
-                seen_other.append(k)
+            except TypeError as exc:
+                raise _unhashable(item, item) from exc
+            remember(item)
             yield item
+
+    def first_of_keys(items: Iterable[T]) -> Iterator[T]:
+        seen: set[Hashable] = set()
+        remember = seen.add
+        for item, k in keyed(items):
+            try:
+                if k in seen:
+                    continue
+            except TypeError as exc:
+                raise _unhashable(k, item) from exc
+            remember(k)
+            yield item
+
+    def keyed(items: Iterable[T]) -> Iterator[tuple[T, Any]]:
+        return ((x, x) for x in items) if key is None else policy.pairs(key, items)
 
     def reference(items: list[T]) -> list[T]:
         keys: list[Any] = []
         kept: list[T] = []
-        for item in items:
-            k = item if key is None else key(item)
+        for item, k in keyed(items):
+            try:
+                hash(k)
+            except TypeError as exc:
+                raise _unhashable(k, item) from exc
             if k not in keys:
                 keys.append(k)
                 kept.append(item)
         return kept
 
-    label = "distinct()" if key is None else call_repr("distinct", key=key)
-    return Stage(first_seen, reference, label)
+    return Stage(first_items if key is None else first_of_keys, reference, label)
+
+
+def _unhashable(key: object, item: object) -> TypeError:
+    of_item = "" if key is item else f" for item {describe(item)}"
+    return TypeError(
+        f"distinct() keeps keys in a set, so they must be hashable, got "
+        f"{describe(key)}{of_item} (a {type(key).__name__}): pass a key= that "
+        "makes one, e.g. key=tuple for lists"
+    )

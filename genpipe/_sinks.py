@@ -5,9 +5,10 @@ from __future__ import annotations
 import collections
 import functools
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, Unpack, overload
 
 from genpipe._core import Sink, call_repr
+from genpipe._errors import ErrorOptions, Policy
 from genpipe._validate import check_callable
 
 T = TypeVar("T")
@@ -76,13 +77,23 @@ def to_dict(
 
 
 @overload
-def reduce(fn: Callable[[T, T], T]) -> Sink[T, T]: ...
+def reduce(
+    fn: Callable[[T, T], T], **options: Unpack[ErrorOptions[T, T]]
+) -> Sink[T, T]: ...
 @overload
-def reduce(fn: Callable[[A, T], A], initial: A) -> Sink[T, A]: ...
-def reduce(fn: Callable[[Any, Any], Any], initial: Any = None) -> Sink[Any, Any]:
+def reduce(
+    fn: Callable[[A, T], A], initial: A, **options: Unpack[ErrorOptions[T, A]]
+) -> Sink[T, A]: ...
+def reduce(
+    fn: Callable[[Any, Any], Any],
+    initial: Any = None,
+    **options: Unpack[ErrorOptions[Any, Any]],
+) -> Sink[Any, Any]:
     """Fold the stream with ``fn``, like `functools.reduce`.
 
     ``initial=None`` means not given: an empty stream then raises TypeError.
+    With `ErrorOptions`, a skipped item leaves the running result as it was;
+    a handler's value becomes the new running result.
 
     >>> import genpipe as gp
     >>> [1, 2, 3] | gp.reduce(lambda a, b: a * b)
@@ -91,16 +102,30 @@ def reduce(fn: Callable[[Any, Any], Any], initial: Any = None) -> Sink[Any, Any]
     0
     """
     check_callable("reduce", "fn", fn)
+    policy = Policy("reduce", **options)
+    shown = () if initial is None else (initial,)
+    label = call_repr("reduce", fn, *shown, **policy.options())
+    if not policy.is_plain:
+
+        def guarded_reduce(items: Iterator[Any]) -> Any:
+            totals = collections.deque(policy.fold(fn, items, initial), maxlen=1)
+            if not totals:
+                raise TypeError("reduce() of empty iterable with no initial value")
+            return totals[0]
+
+        return Sink(guarded_reduce, label)
     if initial is None:
-        return Sink(lambda items: functools.reduce(fn, items), call_repr("reduce", fn))
-    return Sink(
-        lambda items: functools.reduce(fn, items, initial),
-        call_repr("reduce", fn, initial),
-    )
+        return Sink(lambda items: functools.reduce(fn, items), label)
+    return Sink(lambda items: functools.reduce(fn, items, initial), label)
 
 
-def for_each(fn: Callable[[T], object]) -> Sink[T, None]:
+def for_each(
+    fn: Callable[[T], object], **options: Unpack[ErrorOptions[T, object]]
+) -> Sink[T, None]:
     """Call ``fn`` on every item for its side effect.
+
+    With `ErrorOptions`, a failed call is retried, skipped or handed to the
+    handler, and the stream goes on.
 
     >>> import genpipe as gp
     >>> ["a", "b"] | gp.for_each(print)
@@ -108,12 +133,18 @@ def for_each(fn: Callable[[T], object]) -> Sink[T, None]:
     b
     """
     check_callable("for_each", "fn", fn)
+    policy = Policy("for_each", **options)
 
     def each(items: Iterator[T]) -> None:
-        for item in items:
-            fn(item)
+        _drain(map(fn, items))
 
-    return Sink(each, call_repr("for_each", fn))
+    def guarded_each(items: Iterator[T]) -> None:
+        _drain(policy.pairs(fn, items))
+
+    return Sink(
+        each if policy.is_plain else guarded_each,
+        call_repr("for_each", fn, **policy.options()),
+    )
 
 
 @overload

@@ -1,12 +1,12 @@
-"""Source factories: count, repeat, generate."""
+"""Source factories: count, repeat, generate, chain."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any, TypeVar, cast
 
-from genpipe._core import Base, Source, call_repr
+from genpipe._core import Base, Source, call_repr, describe, loosest, source
 from genpipe._validate import check_callable, check_int
 
 T = TypeVar("T")
@@ -77,3 +77,64 @@ def generate(fn: Callable[[], T]) -> Source[T]:
             yield value
 
     return Source(Base(calls, call_repr("generate", fn), one_shot=False))
+
+
+class _Chained(itertools.chain[T]):
+    """`itertools.chain` (its C loop, no frame per item) that closes its parts."""
+
+    __slots__ = ("opened",)
+    opened: Generator[Iterator[T]]
+
+    def close(self) -> None:
+        self.opened.close()
+
+
+def _opened_in_turn(parts: list[Source[T]]) -> Generator[Iterator[T]]:
+    """Each part's iterator in turn, closed when the next is asked for or on close."""
+    for part in parts:
+        with part.open() as items:
+            yield items
+
+
+def chain(*iterables: Iterable[T]) -> Source[T]:
+    """The items of each iterable in turn, like `itertools.chain`.
+
+    Each iterable becomes a `source`, so the chain is re-iterable when they
+    all are. A part is opened only when the one before it has ended, and
+    its whole pipeline is closed as soon as it ends or the chain is closed
+    early, so a part with thread stages joins its threads before the next
+    part starts.
+
+    >>> import genpipe as gp
+    >>> gp.chain([1, 2], range(3), gp.repeat("x", 2)) | gp.to_list()
+    [1, 2, 0, 1, 2, 'x', 'x']
+    >>> gp.chain(gp.source([1]) | gp.map(str), gp.count()) | gp.take(3) | gp.to_list()
+    ['1', 0, 1]
+    """
+    for each in iterables:
+        if not isinstance(each, Iterable):
+            raise TypeError(
+                f"chain() needs iterables (lists, sources, generators, ...), "
+                f"got {describe(each)}"
+            )
+    parts = [source(each) for each in iterables]
+
+    def open_chained() -> Iterator[T]:
+        opened = _opened_in_turn(parts)
+        # from_iterable makes an instance of the class it is called on.
+        chained = cast(_Chained[T], _Chained.from_iterable(opened))
+        chained.opened = opened
+        return chained
+
+    def chained_eagerly() -> list[T]:
+        return [item for part in parts for item in part.eager()]
+
+    return Source(
+        Base(
+            open_chained,
+            call_repr("chain", *parts),
+            one_shot=False,
+            materialise=chained_eagerly,
+            comparison=loosest(part.comparison for part in parts),
+        )
+    )

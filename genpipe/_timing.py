@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import timedelta
 from typing import TypeVar
 
 from genpipe._core import Base, Source, Stage, call_repr
@@ -18,7 +19,7 @@ Sleep = Callable[[float], object]
 
 def throttle(
     rate: float,
-    per: float = 1.0,
+    per: float | timedelta = 1.0,
     *,
     burst: int = 1,
     clock: Clock = time.monotonic,
@@ -26,14 +27,25 @@ def throttle(
 ) -> Stage[T, T]:
     """Let at most ``rate`` items through every ``per`` seconds (a token bucket).
 
-    Over any stretch of time t at most ``burst + rate * t / per`` items pass:
-    up to ``burst`` items may go back to back after a quiet spell, then they
-    are spaced ``per / rate`` seconds apart. An item is pulled from upstream,
+    ``per`` is a number of seconds or a `datetime.timedelta`. Over any
+    stretch of time t at most ``burst + rate * t / per`` items pass: up to
+    ``burst`` items may go back to back after a quiet spell, then they are
+    spaced ``per / rate`` seconds apart. An item is pulled from upstream,
     then held until it may pass. The eager face passes everything at once:
-    throttling changes when, not what. ``clock`` and ``sleep`` are injectable
-    so tests run on a fake clock.
+    throttling changes when, not what. ``clock`` and ``sleep`` are
+    injectable so tests run on a fake clock.
+
+    Token bucket or sliding window: a service that allows "N requests per
+    minute" usually counts them in any window of a minute. With the default
+    ``burst=1``, items are spaced exactly ``per / rate`` apart, so no window
+    of ``per`` seconds ever holds more than ``rate`` of them (rounded up):
+    that is the strict limit. A ``burst`` above 1 trades it for latency after a pause:
+    ``throttle(N, per=60, burst=N)`` lets N through at once after a quiet
+    minute and N - 1 more within that minute (2N - 1 in a window), which a
+    sliding-window limiter would refuse.
 
     >>> import genpipe as gp
+    >>> from datetime import timedelta
     >>> now = [0.0]
     >>> def fake_sleep(seconds):
     ...     now[0] += seconds
@@ -42,13 +54,19 @@ def throttle(
     [0, 1, 2, 3, 4]
     >>> now[0]  # 5 items at 2 per second: the first at once, then every 0.5 s
     2.0
+    >>> hourly = gp.throttle(120, per=timedelta(hours=1))  # one every 30 s
     """
     check_seconds("throttle", "rate", rate, allow_zero=False)
-    check_seconds("throttle", "per", per, allow_zero=False)
+    if isinstance(per, timedelta):
+        if per <= timedelta(0):
+            raise ValueError(f"throttle() needs a per > 0, got {per!r}")
+        seconds = per.total_seconds()
+    else:
+        seconds = check_seconds("throttle", "per", per, allow_zero=False)
     check_int("throttle", "burst", burst, minimum=1)
     check_callable("throttle", "clock", clock)
     check_callable("throttle", "sleep", sleep)
-    spacing = per / rate
+    spacing = seconds / rate
     slack = (burst - 1) * spacing
 
     def throttled(items: Iterable[T]) -> Iterator[T]:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import builtins
 import itertools
-import time
+import operator
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, TypeVar, Unpack, overload
 
 from genpipe._core import Stage, call_repr
-from genpipe._errors import SKIPPED, Policy, RetryOn
+from genpipe._errors import ErrorOptions, Policy, refuse_options
 from genpipe._validate import check_bool, check_callable, check_int
 
 T = TypeVar("T")
@@ -18,24 +18,17 @@ U = TypeVar("U")
 A = TypeVar("A")
 
 
-def map(
-    fn: Callable[[T], U],
-    *,
-    on_error: Literal["raise", "skip"] | Callable[[Exception, T], U] = "raise",
-    retries: int = 0,
-    backoff: float = 0.0,
-    retry_on: RetryOn = Exception,
-    sleep: Callable[[float], object] = time.sleep,
-) -> Stage[T, U]:
+def map(fn: Callable[[T], U], **options: Unpack[ErrorOptions[T, U]]) -> Stage[T, U]:
     """Apply ``fn`` to every item.
 
     Without error options it is the builtin `map`, with no per-item cost of
-    its own. ``on_error`` decides what a failing call does: ``"raise"`` (the
-    default), ``"skip"`` the item, or a handler ``(exc, item)`` whose return
-    value replaces the result (it may raise `Skip` to drop the item, or
-    re-raise). ``retries=n`` calls ``fn`` up to n + 1 times for exceptions
-    matching ``retry_on``, sleeping ``backoff`` seconds, doubled after each
-    failure, in between; the policy applies after the last attempt.
+    its own. The `ErrorOptions` decide what a failing call does:
+    ``on_error="raise"`` (the default), ``"skip"`` the item, or a handler
+    ``(exc, item)`` whose return value replaces the result (it may raise
+    `Skip` to drop the item, or re-raise). ``retries=n`` calls ``fn`` up to
+    n + 1 times for exceptions matching ``retry_on``, sleeping ``backoff``
+    seconds, doubled after each failure, in between; ``on_error`` applies
+    after the last attempt.
 
     Sharp edge: as with the builtin, a `StopIteration` escaping ``fn`` ends the
     stream quietly unless an error option is set (then it is an error).
@@ -47,29 +40,15 @@ def map(
     [1, -1]
     """
     check_callable("map", "fn", fn)
-    policy = Policy(
-        "map",
-        on_error=on_error,
-        retries=retries,
-        backoff=backoff,
-        retry_on=retry_on,
-        sleep=sleep,
-    )
+    policy = Policy("map", **options)
     label = call_repr("map", fn, **policy.options())
     if policy.is_plain:
         return Stage(partial(builtins.map, fn), lambda xs: [fn(x) for x in xs], label)
-    guarded = policy.guard(fn)
 
     def guarded_map(items: Iterable[T]) -> Iterator[U]:
-        for item in items:
-            result = guarded(item)
-            if result is not SKIPPED:
-                yield result
+        return (result for _, result in policy.pairs(fn, items))
 
-    def reference(items: list[T]) -> list[U]:
-        return [r for x in items if (r := guarded(x)) is not SKIPPED]
-
-    return Stage(guarded_map, reference, label)
+    return Stage(guarded_map, lambda xs: list(guarded_map(xs)), label)
 
 
 def starmap(fn: Callable[..., U]) -> Stage[Iterable[Any], U]:
@@ -88,18 +67,11 @@ def starmap(fn: Callable[..., U]) -> Stage[Iterable[Any], U]:
 
 
 def flat_map(
-    fn: Callable[[T], Iterable[U]],
-    *,
-    on_error: Literal["raise", "skip"]
-    | Callable[[Exception, T], Iterable[U]] = "raise",
-    retries: int = 0,
-    backoff: float = 0.0,
-    retry_on: RetryOn = Exception,
-    sleep: Callable[[float], object] = time.sleep,
+    fn: Callable[[T], Iterable[U]], **options: Unpack[ErrorOptions[T, Iterable[U]]]
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item and yield each item of the iterable it returns.
 
-    Error options work as in `map`; a handler returns a replacement iterable.
+    `ErrorOptions` work as in `map`; a handler returns a replacement iterable.
     Sharp edge: with an error option set, each item's expansion is collected
     into a list before any of it is yielded, so a failure halfway never emits
     half an expansion (and a retry never emits one twice).
@@ -109,14 +81,7 @@ def flat_map(
     ['a', 'b', 'c']
     """
     check_callable("flat_map", "fn", fn)
-    policy = Policy(
-        "flat_map",
-        on_error=on_error,
-        retries=retries,
-        backoff=backoff,
-        retry_on=retry_on,
-        sleep=sleep,
-    )
+    policy = Policy("flat_map", **options)
     label = call_repr("flat_map", fn, **policy.options())
     if policy.is_plain:
         return Stage(
@@ -124,19 +89,12 @@ def flat_map(
             lambda xs: [y for x in xs for y in fn(x)],
             label,
         )
-    guarded = policy.guard(lambda item: list(fn(item)))
 
     def guarded_flat_map(items: Iterable[T]) -> Iterator[U]:
-        for item in items:
-            expansion = guarded(item)
-            if expansion is not SKIPPED:
-                yield from expansion
+        pairs = policy.pairs(fn, items, collect=True)
+        return itertools.chain.from_iterable(e for _, e in pairs)
 
-    def reference(items: list[T]) -> list[U]:
-        expansions = [guarded(x) for x in items]
-        return [y for e in expansions if e is not SKIPPED for y in e]
-
-    return Stage(guarded_flat_map, reference, label)
+    return Stage(guarded_flat_map, lambda xs: list(guarded_flat_map(xs)), label)
 
 
 def flatten() -> Stage[Iterable[T], T]:
@@ -153,8 +111,14 @@ def flatten() -> Stage[Iterable[T], T]:
     )
 
 
-def tap(fn: Callable[[T], object]) -> Stage[T, T]:
+def tap(
+    fn: Callable[[T], object], **options: Unpack[ErrorOptions[T, object]]
+) -> Stage[T, T]:
     """Call ``fn`` on every item for its side effect and pass the item on.
+
+    With `ErrorOptions`, an item whose call failed is dropped if it is
+    skipped, and passed on if a handler returns (its value is ignored, as
+    ``fn``'s is).
 
     >>> import genpipe as gp
     >>> seen = []
@@ -164,18 +128,21 @@ def tap(fn: Callable[[T], object]) -> Stage[T, T]:
     [1, 2]
     """
     check_callable("tap", "fn", fn)
+    policy = Policy("tap", **options)
 
     def tapped(items: Iterable[T]) -> Iterator[T]:
         for item in items:
             fn(item)
             yield item
 
-    def reference(items: list[T]) -> list[T]:
-        for item in items:
-            fn(item)
-        return list(items)
+    def guarded_tap(items: Iterable[T]) -> Iterator[T]:
+        return (item for item, _ in policy.pairs(fn, items))
 
-    return Stage(tapped, reference, call_repr("tap", fn))
+    return Stage(
+        tapped if policy.is_plain else guarded_tap,
+        lambda xs: list(guarded_tap(xs)),
+        call_repr("tap", fn, **policy.options()),
+    )
 
 
 def enumerate(start: int = 0) -> Stage[T, tuple[int, T]]:
@@ -194,13 +161,23 @@ def enumerate(start: int = 0) -> Stage[T, tuple[int, T]]:
 
 
 @overload
-def scan(fn: Callable[[T, T], T]) -> Stage[T, T]: ...
+def scan(
+    fn: Callable[[T, T], T], **options: Unpack[ErrorOptions[T, T]]
+) -> Stage[T, T]: ...
 @overload
-def scan(fn: Callable[[A, T], A], initial: A) -> Stage[T, A]: ...
-def scan(fn: Callable[[Any, Any], Any], initial: Any = None) -> Stage[Any, Any]:
+def scan(
+    fn: Callable[[A, T], A], initial: A, **options: Unpack[ErrorOptions[T, A]]
+) -> Stage[T, A]: ...
+def scan(
+    fn: Callable[[Any, Any], Any],
+    initial: Any = None,
+    **options: Unpack[ErrorOptions[Any, Any]],
+) -> Stage[Any, Any]:
     """Yield running results of ``fn``, like `itertools.accumulate`.
 
-    With ``initial`` (``None`` means not given) it is yielded first.
+    With ``initial`` (``None`` means not given) it is yielded first. With
+    `ErrorOptions`, a skipped item leaves the running result as it was and
+    yields nothing; a handler's value becomes the new running result.
 
     >>> import genpipe as gp
     >>> [1, 2, 3] | gp.scan(lambda total, n: total + n) | gp.to_list()
@@ -209,6 +186,15 @@ def scan(fn: Callable[[Any, Any], Any], initial: Any = None) -> Stage[Any, Any]:
     [10, 11, 13, 16]
     """
     check_callable("scan", "fn", fn)
+    policy = Policy("scan", **options)
+    shown = () if initial is None else (initial,)
+    label = call_repr("scan", fn, *shown, **policy.options())
+    if not policy.is_plain:
+        return Stage(
+            lambda items: policy.fold(fn, items, initial),
+            lambda xs: list(policy.fold(fn, xs, initial)),
+            label,
+        )
 
     def reference(items: list[Any]) -> list[Any]:
         results = [] if initial is None else [initial]
@@ -216,7 +202,6 @@ def scan(fn: Callable[[Any, Any], Any], initial: Any = None) -> Stage[Any, Any]:
             results.append(fn(results[-1], item) if results else item)
         return results
 
-    label = call_repr("scan", fn) if initial is None else call_repr("scan", fn, initial)
     return Stage(
         lambda items: itertools.accumulate(items, fn, initial=initial),
         reference,
@@ -224,8 +209,15 @@ def scan(fn: Callable[[Any, Any], Any], initial: Any = None) -> Stage[Any, Any]:
     )
 
 
-def sort(key: Callable[[T], Any] | None = None, reverse: bool = False) -> Stage[T, T]:
+def sort(
+    key: Callable[[T], Any] | None = None,
+    reverse: bool = False,
+    **options: Unpack[ErrorOptions[T, Any]],
+) -> Stage[T, T]:
     """Sort the stream, like `sorted` (stable).
+
+    `ErrorOptions` apply to ``key`` (so need one): a skipped item is left
+    out, a handler's value is the item's key.
 
     Sharp edge: it buffers the whole stream before yielding its first item,
     so it needs a finite input and memory for all of it.
@@ -237,11 +229,27 @@ def sort(key: Callable[[T], Any] | None = None, reverse: bool = False) -> Stage[
     if key is not None:
         check_callable("sort", "key", key)
     check_bool("sort", "reverse", reverse)
-    options: dict[str, object] = {}
-    if key is not None:
-        options["key"] = key
+    policy = Policy("sort", **options)
+    shown: dict[str, object] = {}
+    if key is None:
+        refuse_options("sort", options, "with a key=")
+    else:
+        shown["key"] = key
     if reverse:
-        options["reverse"] = True
+        shown["reverse"] = True
+    label = call_repr("sort", **shown, **policy.options())
+    if key is not None and not policy.is_plain:
+        keyed = key
+
+        def sorted_by_key(items: Iterable[T]) -> list[T]:
+            pairs = policy.pairs(keyed, items)
+            ordered = sorted(pairs, key=operator.itemgetter(1), reverse=reverse)
+            return [item for item, _ in ordered]
+
+        def guarded_sorting(items: Iterable[T]) -> Iterator[T]:
+            yield from sorted_by_key(items)
+
+        return Stage(guarded_sorting, sorted_by_key, label)
 
     def sorting(items: Iterable[T]) -> Iterator[T]:
         yield from sorted(items, key=key, reverse=reverse)  # type: ignore[type-var, arg-type]
@@ -249,4 +257,4 @@ def sort(key: Callable[[T], Any] | None = None, reverse: bool = False) -> Stage[
     def reference(items: list[T]) -> list[T]:
         return sorted(items, key=key, reverse=reverse)  # type: ignore[type-var, arg-type]
 
-    return Stage(sorting, reference, call_repr("sort", **options))
+    return Stage(sorting, reference, label)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import builtins
 import itertools
+import operator
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
-from genpipe._concurrent._producers import timed_batches
+from genpipe._buckets import Buckets
+from genpipe._concurrent._producers import timed_batches, timed_groups
 from genpipe._core import Stage, call_repr
-from genpipe._validate import check_callable, check_int
+from genpipe._errors import ErrorOptions, Policy
+from genpipe._validate import check_callable, check_int, check_seconds
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -21,7 +25,18 @@ def fixed_batches(size: int) -> Stage[T, list[T]]:
 
     def batches(items: Iterable[T]) -> Iterator[list[T]]:
         it = iter(items)
-        return iter(lambda: list(itertools.islice(it, size)), [])
+        while True:
+            batch: list[T] = []
+            try:
+                # extend() keeps what it appended before the iterator raised.
+                batch.extend(itertools.islice(it, size))
+            except Exception:
+                if batch:
+                    yield batch  # what was read is not lost; then the error
+                raise
+            if not batch:
+                return
+            yield batch
 
     return Stage(
         batches,
@@ -84,32 +99,141 @@ def pairwise() -> Stage[T, tuple[T, T]]:
     )
 
 
-def group_by(key: Callable[[T], K]) -> Stage[T, tuple[K, list[T]]]:
-    """Group runs of consecutive items with equal ``key`` into ``(key, items)``.
+def group_by(
+    key: Callable[[T], K],
+    *,
+    size: int | None = None,
+    max_wait: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    **options: Unpack[ErrorOptions[T, K]],
+) -> Stage[T, tuple[K, list[T]]]:
+    """Group items by ``key`` into ``(key, items)`` pairs.
 
-    Like `itertools.groupby`, equal keys that are not adjacent form separate
-    groups (sort first for one group per key). It holds one group in memory.
+    Without ``size`` or ``max_wait`` it groups runs of consecutive items with
+    equal keys, like `itertools.groupby`: equal keys that are not adjacent
+    form separate groups (sort first for one group per key), and it holds one
+    group in memory.
+
+    With ``size`` and/or ``max_wait`` it keeps one open bucket per key
+    (keys must then be hashable) and yields a bucket when it holds ``size``
+    items, or once its first item has waited ``max_wait`` seconds — the
+    "flush each customer's events every 100 or every 5 s" of loaders. When
+    several buckets are due at once the oldest comes first; at the end of
+    the stream the open buckets follow in the order they were opened. The
+    ``max_wait`` variant reads upstream in a producer thread (at most
+    ``size`` items ahead, or 64), so a bucket is yielded on time even while upstream is
+    silent; it waits with ``sleep`` (an error option) on ``clock``, so a
+    fake pair of them makes tests instant. Its grouping depends on timing:
+    its eager face groups by ``size`` alone, and each key's items come in
+    the same order either way.
+
+    `ErrorOptions` apply to ``key``: a skipped item is dropped, a handler's
+    value is the item's key. Whatever the variant, the groups it holds are
+    yielded before an exception from upstream (or from ``key``) is raised.
+
+    Sharp edge: with ``max_wait`` and no ``size``, a key that keeps arriving
+    faster than ``max_wait`` still has its bucket cut every ``max_wait``,
+    but memory grows with the number of keys seen within that time.
 
     >>> import genpipe as gp
     >>> "aabca" | gp.group_by(str.upper) | gp.to_list()
     [('A', ['a', 'a']), ('B', ['b']), ('C', ['c']), ('A', ['a'])]
+    >>> [1, 2, 3, 4, 5, 7] | gp.group_by(lambda n: n % 2, size=2) | gp.to_list()
+    [(1, [1, 3]), (0, [2, 4]), (1, [5, 7])]
+    >>> events = [("ann", 1), ("bob", 2), ("ann", 3)]
+    >>> by_user = gp.group_by(lambda event: event[0], max_wait=5.0)
+    >>> [(user, len(group)) for user, group in events | by_user | gp.to_list()]
+    [('ann', 2), ('bob', 1)]
     """
     check_callable("group_by", "key", key)
+    policy = Policy("group_by", **options)
+    options_shown: dict[str, object] = {}
+    if size is not None:
+        options_shown["size"] = check_int("group_by", "size", size, minimum=1)
+    if max_wait is not None:
+        check_seconds("group_by", "max_wait", max_wait, allow_zero=False)
+        check_callable("group_by", "clock", clock)
+        options_shown["max_wait"] = max_wait
+    label = call_repr("group_by", key, **options_shown, **policy.options())
 
-    def groups(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
-        return ((k, list(run)) for k, run in itertools.groupby(items, key))
+    def keyed(items: Iterable[T]) -> Iterator[tuple[T, K]]:
+        return policy.pairs(key, items)
 
-    def reference(items: list[T]) -> list[tuple[K, list[T]]]:
-        result: list[tuple[K, list[Any]]] = []
-        for item in items:
-            k = key(item)
-            if result and result[-1][0] == k:
-                result[-1][1].append(item)
-            else:
-                result.append((k, [item]))
-        return result
+    if size is None and max_wait is None:
 
-    return Stage(groups, reference, call_repr("group_by", key))
+        def runs(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
+            if policy.is_plain:
+                return _listed(itertools.groupby(items, key))
+            by_key = itertools.groupby(keyed(items), operator.itemgetter(1))
+            first = operator.itemgetter(0)
+            return _listed((k, builtins.map(first, run)) for k, run in by_key)
+
+        def reference(items: list[T]) -> list[tuple[K, list[T]]]:
+            result: list[tuple[K, list[T]]] = []
+            for item, k in keyed(items):
+                if result and result[-1][0] == k:
+                    result[-1][1].append(item)
+                else:
+                    result.append((k, [item]))
+            return result
+
+        return Stage(runs, reference, label)
+
+    def buckets_reference(items: list[T]) -> list[tuple[K, list[T]]]:
+        # Each key's n-th item goes to that key's group number n // size; a
+        # group is yielded at its last item if full, else at the end.
+        seen: dict[Any, int] = {}
+        groups: dict[tuple[Any, int], tuple[int, list[T]]] = {}
+        full: list[tuple[int, K, list[T]]] = []
+        for position, (item, k) in builtins.enumerate(keyed(items)):
+            number = seen.get(k, 0)
+            seen[k] = number + 1
+            _, group = groups.setdefault(
+                (k, 0 if size is None else number // size), (position, [])
+            )
+            group.append(item)
+            if len(group) == size:
+                full.append((position, k, group))
+        partial = [(f, k, g) for (k, _), (f, g) in groups.items() if len(g) != size]
+        ordered = sorted(full, key=operator.itemgetter(0)) + sorted(
+            partial, key=operator.itemgetter(0)
+        )
+        return [(k, group) for _, k, group in ordered]
+
+    if max_wait is None:
+
+        def bucketed(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
+            buckets: Buckets[K, T] = Buckets(size, None)
+            try:
+                for item, k in keyed(items):
+                    full = buckets.add(k, item)
+                    if full is not None:
+                        yield k, full
+            except Exception:
+                yield from buckets.rest()  # what was read is not lost
+                raise
+            yield from buckets.rest()
+
+        return Stage(bucketed, buckets_reference, label)
+    return timed_groups(
+        label, keyed, size, max_wait, clock, policy.sleep, buckets_reference
+    )
+
+
+def _listed(
+    runs: Iterable[tuple[K, Iterable[T]]],
+) -> Iterator[tuple[K, list[T]]]:
+    """Each run as a list; a run cut short by an exception is yielded before it."""
+    for k, run in runs:
+        group: list[T] = []
+        try:
+            # extend() keeps what it appended before the iterator raised.
+            group.extend(run)
+        except Exception:
+            if group:
+                yield k, group
+            raise
+        yield k, group
 
 
 def batch(

@@ -14,6 +14,8 @@ is the code under test.
 
 from __future__ import annotations
 
+import datetime
+
 from hypothesis import strategies as st
 
 import genpipe as gp
@@ -85,7 +87,7 @@ NAMESPACE: dict[str, object] = (
         )
         for function in role
     }
-    | {"square": square, "identity": identity}
+    | {"square": square, "identity": identity, "datetime": datetime}
 )
 
 

@@ -1,4 +1,4 @@
-"""buffer, merge and batch(max_wait=): producer threads that keep order and bounds."""
+"""buffer, merge, batch(max_wait=) and group_by(max_wait=): producer threads."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing import assert_lazy_equals_eager
+from genpipe.testing._functions import mod3
 from tests.doubles import FakeClock
 from tests.strategies import int_lists, sizes
 from tests.threads_support import PROMPTLY, GuardedSource, PingPongSource, wait_until
@@ -192,3 +194,97 @@ def test_timed_batch_yields_the_partial_batch_before_the_error() -> None:
     with pytest.raises(OSError) as caught:
         next(batches)
     assert caught.value is failure
+
+
+# -- group_by(max_wait=) ---------------------------------------------------
+
+
+def by_letter(event: tuple[str, int]) -> str:
+    return event[0]
+
+
+def stalls_after(
+    events: list[tuple[str, int]], stalled: threading.Event, release: threading.Event
+) -> Iterator[tuple[str, int]]:
+    """Yields ``events``, then goes silent until ``release`` (one more event)."""
+    yield from events
+    stalled.set()
+    assert release.wait(PROMPTLY)
+    yield ("z", 0)
+
+
+def test_timed_group_by_yields_a_bucket_whose_time_is_up_while_upstream_is_silent() -> (
+    None
+):
+    clock = FakeClock()
+    stalled, release = threading.Event(), threading.Event()
+    grouping = gp.group_by(by_letter, max_wait=5.0, clock=clock, sleep=clock.sleep)
+    groups = grouping(stalls_after([("a", 1), ("a", 2)], stalled, release))
+    assert next(groups) == ("a", [("a", 1), ("a", 2)])
+    assert clock.now == 5.0  # it slept on the fake clock, never in real time
+    release.set()
+    assert list(groups) == [("z", [("z", 0)])]
+
+
+def test_timed_group_by_with_the_real_clock_cuts_a_bucket_after_max_wait() -> None:
+    stalled, release = threading.Event(), threading.Event()
+    grouping = gp.group_by(by_letter, max_wait=0.01)
+    groups = grouping(stalls_after([("a", 1)], stalled, release))
+    assert next(groups) == ("a", [("a", 1)])
+    release.set()
+    assert list(groups) == [("z", [("z", 0)])]
+
+
+def test_timed_group_by_yields_a_full_bucket_without_waiting_for_an_older_one() -> None:
+    stalled, release = threading.Event(), threading.Event()
+    # The clock stands still, so only size can cut a bucket before the end.
+    grouping = gp.group_by(by_letter, size=2, max_wait=5.0, clock=FakeClock())
+    events = [("a", 1), ("b", 1), ("b", 2)]
+    groups = grouping(stalls_after(events, stalled, release))
+    assert next(groups) == ("b", [("b", 1), ("b", 2)])
+    release.set()
+    assert list(groups) == [("a", [("a", 1)]), ("z", [("z", 0)])]
+
+
+@given(int_lists, sizes)
+def test_timed_group_by_keeps_each_keys_items_in_order_whatever_the_timing(
+    items: list[int], size: int
+) -> None:
+    clock = FakeClock()
+    # A sleep that jumps past any deadline: buckets are cut whenever the
+    # consumer finds nothing new, which depends on the threads' timing.
+    stage: gp.Stage[int, tuple[int, list[int]]] = gp.group_by(
+        mod3, size=size, max_wait=1.0, clock=clock, sleep=clock.advance
+    )
+    groups = list(stage(items))
+    assert all(0 < len(group) <= size for _, group in groups)
+    for key in {mod3(item) for item in items}:
+        mine = [item for k, group in groups if k == key for item in group]
+        assert mine == [item for item in items if mod3(item) == key]
+    assert_lazy_equals_eager(stage, items)
+
+
+def test_timed_group_by_yields_the_buckets_it_holds_before_the_error() -> None:
+    failure = OSError("connection reset")
+
+    def fails_after_three() -> Iterator[int]:
+        yield from (1, 2, 4)
+        raise failure
+
+    grouping: gp.Stage[int, tuple[int, list[int]]] = gp.group_by(mod3, max_wait=60.0)
+    groups = grouping(fails_after_three())
+    assert [next(groups), next(groups)] == [(1, [1, 4]), (2, [2])]
+    with pytest.raises(OSError) as caught:
+        next(groups)
+    assert caught.value is failure
+
+
+def test_timed_group_by_with_an_unhashable_key_raises_after_the_buckets_held() -> None:
+    def unhashable_three(n: int) -> object:
+        return [n] if n == 3 else n
+
+    grouping = gp.group_by(unhashable_three, max_wait=60.0)
+    groups = grouping([1, 2, 3])
+    assert [next(groups), next(groups)] == [(1, [1]), (2, [2])]
+    with pytest.raises(TypeError, match="keys must be hashable"):
+        next(groups)

@@ -3,20 +3,29 @@
 A stage prints as the code that built it, and a call with a bad argument
 fails there and then, with a message that says what to pass. Each case is
 written as the code a user would type and evaluated, so a test's id is the
-call it checks.
+call it checks. The last tests walk ``genpipe.__all__`` so that a new
+factory cannot be left out of these tables, of the hypothesis strategies, or
+of the lifecycle matrix of concurrent stages.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import Phase, find, settings
 
 import genpipe as gp
-from tests.strategies import NAMESPACE
+from genpipe.testing._catalog import ELEMENT, Catalog, Move, Shape
+from genpipe.testing._functions import INTS
+from genpipe.testing.strategies import pipelines
+from tests.strategies import NAMESPACE, ints
+from tests.threads_support import CONCURRENT_STAGES
 
 
 def built(code: str) -> Any:
@@ -25,6 +34,9 @@ def built(code: str) -> Any:
 
 
 REPRS = [
+    "stage_of(int)",
+    "source([1, 2])",
+    "chain(source([1]), count())",
     "count()",
     "count(10)",
     "count(0, step=5)",
@@ -36,12 +48,16 @@ REPRS = [
     "flat_map(neighbours)",
     "flatten()",
     "tap(print)",
+    "tap(print, on_error='skip')",
+    "progress('rows', total=10)",
     "enumerate()",
     "enumerate(1)",
     "scan(max)",
     "scan(max, 0)",
+    "scan(max, 0, retries=2, backoff=0.5)",
     "sort()",
     "sort(key=mod3, reverse=True)",
+    "sort(key=mod3, on_error='skip')",
     "filter(is_even)",
     "take(3)",
     "skip(0)",
@@ -49,13 +65,17 @@ REPRS = [
     "drop_while(is_even)",
     "distinct()",
     "distinct(key=abs)",
+    "distinct(key=abs, retry_on=(KeyError,))",
     "batch(3)",
     "window(3)",
     "window(2, step=5)",
     "pairwise()",
     "group_by(mod3)",
+    "group_by(mod3, size=3)",
+    "group_by(mod3, on_error='skip')",
     "throttle(2)",
     "throttle(5, per=60, burst=3)",
+    "throttle(5, per=datetime.timedelta(seconds=60))",
     "interval(1.5)",
     "thread_map(double)",
     "thread_map(double, workers=8)",
@@ -64,6 +84,8 @@ REPRS = [
     "buffer()",
     "buffer(maxsize=8)",
     "batch(100, max_wait=0.5)",
+    "group_by(mod3, max_wait=5)",
+    "group_by(mod3, size=100, max_wait=0.5)",
     "merge(source([1]), count())",
     "merge(source([1]), maxsize=8) | map(str)",
     "to_list()",
@@ -72,7 +94,9 @@ REPRS = [
     "to_dict(mod3, negate)",
     "reduce(max)",
     "reduce(max, 0)",
+    "reduce(max, on_error='skip')",
     "for_each(print)",
+    "for_each(print, retries=3)",
     "first()",
     "first(default=None)",
     "last()",
@@ -82,6 +106,7 @@ REPRS = [
     "read_jsonl('a.jsonl') | take(1)",
     "read_csv('a.csv', on_error='skip', delimiter=';')",
     "map(str) | write_jsonl('a.jsonl')",
+    "write_lines('out.txt')",
     "write_csv('a.csv', ['x'], encoding='latin-1', delimiter=';')",
 ]
 
@@ -91,7 +116,34 @@ def test_repr_reads_like_the_code_that_built_the_stage(code: str) -> None:
     assert repr(built(code)) == code
 
 
+#: Factories whose result prints as what they wrap, not as their own call.
+REPRS_OF_WHAT_IS_WRAPPED = {
+    "stage(double)": "double",
+    "stage(double, name='twice()')": "twice()",
+    "pipeline(map(double), take(2))": "map(double) | take(2)",
+}
+
+
+@pytest.mark.parametrize("code", REPRS_OF_WHAT_IS_WRAPPED)
+def test_a_wrapping_factory_prints_as_what_it_wraps(code: str) -> None:
+    assert repr(built(code)) == REPRS_OF_WHAT_IS_WRAPPED[code]
+
+
 BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
+    "stage_of(3)": (TypeError, "needs the type of the items, such as int"),
+    "source(3)": (TypeError, "needs an iterable (a list, a generator, ...), got 3"),
+    "stage(1)": (TypeError, "needs a callable for fn, got 1"),
+    "stage(double, comparison='set')": (
+        ValueError,
+        "needs comparison='exact', 'multiset' or 'regrouped', got 'set'",
+    ),
+    "pipeline()": (ValueError, "needs at least one stage"),
+    "pipeline(abs)": (TypeError, "takes stages and a sink, got abs"),
+    "chain([1], 3)": (
+        TypeError,
+        "needs iterables (lists, sources, generators, ...), got 3",
+    ),
+    "progress(total=-1)": (ValueError, "needs total >= 0, got -1"),
     "count(1.5)": (TypeError, "needs an int for start, got 1.5 of type float"),
     "count(step=True)": (TypeError, "needs an int for step, got True of type bool"),
     "repeat(1, -1)": (ValueError, "needs times >= 0, got -1"),
@@ -101,10 +153,17 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
     "starmap(None)": (TypeError, "needs a callable for fn, got None"),
     "flat_map('ab')": (TypeError, "needs a callable for fn, got 'ab'"),
     "tap(1)": (TypeError, "needs a callable for fn, got 1"),
+    "tap(print, retries=-1)": (ValueError, "needs retries >= 0, got -1"),
+    "tap(print, retry=1)": (TypeError, "got an unexpected keyword argument 'retry'"),
     "enumerate(True)": (TypeError, "needs an int for start, got True of type bool"),
     "enumerate('1')": (TypeError, "needs an int for start, got '1' of type str"),
     "scan(0)": (TypeError, "needs a callable for fn, got 0"),
+    "scan(max, 0, on_error=1)": (ValueError, "needs on_error='raise', 'skip'"),
     "sort(key=1)": (TypeError, "needs a callable for key, got 1"),
+    "sort(on_error='skip')": (
+        ValueError,
+        "takes error options (on_error) only with a key=",
+    ),
     "sort(reverse=1)": (
         TypeError,
         "needs True or False for reverse, got 1 of type int",
@@ -118,18 +177,43 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
     "take_while(1)": (TypeError, "needs a callable for predicate, got 1"),
     "drop_while('x')": (TypeError, "needs a callable for predicate, got 'x'"),
     "distinct(key=1)": (TypeError, "needs a callable for key, got 1"),
+    "distinct(retries=2)": (
+        ValueError,
+        "takes error options (retries) only with a key=",
+    ),
     "batch(0)": (ValueError, "needs size >= 1, got 0"),
     "batch(True)": (TypeError, "needs an int for size, got True of type bool"),
     "window(0)": (ValueError, "needs size >= 1, got 0"),
     "window(3, step=0)": (ValueError, "needs step >= 1, got 0"),
     "window(2.5)": (TypeError, "needs an int for size, got 2.5 of type float"),
     "group_by(None)": (TypeError, "needs a callable for key, got None"),
+    "group_by(mod3, size=0)": (ValueError, "needs size >= 1, got 0"),
+    "group_by(mod3, size=2.5)": (
+        TypeError,
+        "needs an int for size, got 2.5 of type float",
+    ),
+    "group_by(mod3, max_wait=0)": (
+        ValueError,
+        "needs a finite max_wait > 0, got 0",
+    ),
+    "group_by(mod3, max_wait=1, clock=None)": (
+        TypeError,
+        "needs a callable for clock, got None",
+    ),
+    "group_by(mod3, max_wait=1, sleep=None)": (
+        TypeError,
+        "needs a callable for sleep, got None",
+    ),
     "throttle(rate=0)": (ValueError, "needs a finite rate > 0, got 0"),
     "throttle(-1)": (ValueError, "needs a finite rate > 0, got -1"),
     "throttle(float('inf'))": (ValueError, "needs a finite rate > 0, got inf"),
     "throttle('2')": (TypeError, "needs a number for rate, got '2' of type str"),
     "throttle(True)": (TypeError, "needs a number for rate, got True of type bool"),
     "throttle(1, per=0)": (ValueError, "needs a finite per > 0, got 0"),
+    "throttle(1, per=datetime.timedelta(0))": (
+        ValueError,
+        "needs a per > 0, got datetime.timedelta(0)",
+    ),
     "throttle(1, burst=0)": (ValueError, "needs burst >= 1, got 0"),
     "throttle(1, burst=1.5)": (
         TypeError,
@@ -170,7 +254,18 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
     "to_dict(1)": (TypeError, "needs a callable for key, got 1"),
     "to_dict(len, 'v')": (TypeError, "needs a callable for value, got 'v'"),
     "reduce(0)": (TypeError, "needs a callable for fn, got 0"),
+    "reduce(max, backoff=-1)": (ValueError, "needs a finite backoff >= 0, got -1"),
     "for_each(None)": (TypeError, "needs a callable for fn, got None"),
+    "for_each(print, retry_on=3)": (
+        TypeError,
+        "needs retry_on to be an Exception subclass or a tuple of them, got 3",
+    ),
+    "read_lines(3)": (TypeError, "needs a file path as a str or pathlib.Path, got 3"),
+    "write_lines(None)": (
+        TypeError,
+        "needs a file path as a str or pathlib.Path, got None",
+    ),
+    "write_jsonl('')": (ValueError, "needs a file path, got an empty string"),
     "read_jsonl('a', on_error='ignore')": (
         ValueError,
         "needs on_error='raise', 'skip'",
@@ -263,3 +358,129 @@ def test_a_csv_stage_rejects_options_the_csv_module_rejects(
 ) -> None:
     with pytest.raises(TypeError, match=r"csv options .* that the csv module rejects"):
         factory("data.csv", **options)
+
+
+# Nothing in the catalog is left out of the tables, the strategies or the
+# lifecycle matrix.
+
+
+def catalog_factories() -> dict[str, str]:
+    """Every public factory, by name, with the kind of what it builds."""
+    factories = {}
+    for name in gp.__all__:
+        factory = getattr(gp, name)
+        if inspect.isfunction(factory):
+            returned = str(inspect.signature(factory).return_annotation)
+            factories[name] = returned.partition("[")[0]
+    return factories
+
+
+def factories_in(codes: Iterable[str]) -> set[str]:
+    """The factory each code calls first, and each stage chained after it."""
+    return {part.partition("(")[0] for code in codes for part in code.split(" | ")}
+
+
+def test_the_catalog_is_every_public_function_and_each_builds_a_pipeline_part() -> None:
+    kinds = catalog_factories()
+    assert set(kinds.values()) == {"Stage", "Source", "Sink"}
+    assert {"map", "chain", "group_by", "to_list", "read_csv"} <= set(kinds)
+
+
+@pytest.mark.parametrize("name", sorted(catalog_factories()))
+def test_every_factory_has_a_repr_row(name: str) -> None:
+    assert name in factories_in([*REPRS, *REPRS_OF_WHAT_IS_WRAPPED]), (
+        f"add a line that builds {name}(...) to REPRS in {__name__}"
+    )
+
+
+#: Factories with parameters that accept any value, and why.
+NO_BAD_ARGUMENT = {
+    "first": "default may be any value, None included",
+    "last": "default may be any value, None included",
+}
+
+
+@pytest.mark.parametrize("name", sorted(catalog_factories()))
+def test_every_factory_with_parameters_has_a_bad_call_row(name: str) -> None:
+    if not inspect.signature(getattr(gp, name)).parameters or name in NO_BAD_ARGUMENT:
+        return
+    assert name in factories_in(BAD_CALLS), (
+        f"add a call of {name}(...) with a bad argument to BAD_CALLS in {__name__}"
+    )
+
+
+#: Stage factories genpipe.testing.strategies does not draw, and why.
+NOT_DRAWN = {
+    "stage": "it wraps the user's own function: pass those as extra_stages",
+    "pipeline": "it chains stages that are drawn themselves",
+    "stage_of": "an identity for the type checker: it computes nothing to test",
+    "progress": "it needs the optional tqdm and draws on a terminal",
+}
+
+searching = settings(database=None, derandomize=True, phases=[Phase.generate])
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        name
+        for name, kind in catalog_factories().items()
+        if kind == "Stage" and name not in NOT_DRAWN
+    ),
+)
+def test_every_stage_factory_is_drawn_by_the_strategies(name: str) -> None:
+    def draws_it(pipeline: gp.Stage[int, Any]) -> bool:
+        return name in factories_in([repr(pipeline)])
+
+    find(
+        pipelines(max_stages=2),
+        draws_it,
+        settings=settings(searching, max_examples=3000),
+    )
+
+
+#: An input of each shape of item the strategies draw stages for.
+SHAPED_INPUTS: dict[Shape, list[Any]] = {
+    ELEMENT: [1, 2],
+    ("row",): [[1, 2], [3]],
+    ("keyed", "row"): [(1, [1, 2]), (0, [3])],
+}
+
+
+def catalog_moves() -> list[tuple[Move, list[Any]]]:
+    catalog = Catalog(INTS, ints, ())
+    return [
+        (move, items)
+        for shape, items in SHAPED_INPUTS.items()
+        for move in catalog.moves_from(shape)
+    ]
+
+
+def starts_threads(
+    stage: gp.Stage[Any, Any], items: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> bool:
+    started: list[threading.Thread] = []
+    start = threading.Thread.start
+
+    def recorded(thread: threading.Thread) -> None:
+        started.append(thread)
+        start(thread)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(threading.Thread, "start", recorded)
+        list(stage(items))
+    return bool(started)
+
+
+def test_every_concurrent_stage_the_strategies_draw_is_in_the_lifecycle_matrix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    in_matrix = factories_in(repr(factory()) for _, factory in CONCURRENT_STAGES)
+    for move, items in catalog_moves():
+        simplest = find(move.stage, lambda stage: True, settings=searching)
+        if starts_threads(simplest, items, monkeypatch):
+            (name,) = factories_in([repr(simplest)])
+            assert name in in_matrix, (
+                f"{simplest!r} runs threads: add it to CONCURRENT_STAGES in "
+                "tests/threads_support.py"
+            )

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing import assert_lazy_equals_eager
 from genpipe.testing._functions import double, is_even, is_positive, negate
 from tests.doubles import TrackedSource, recording_stage
 from tests.strategies import NAMESPACE, int_lists, int_stages
@@ -310,6 +311,30 @@ def test_stage_name_replaces_the_function_name_in_repr() -> None:
     assert repr(gp.map(double) | totals) == "map(double) | totals()"
 
 
+def backwards(items: Iterable[int]) -> Iterator[int]:
+    yield from reversed(list(items))
+
+
+def test_stage_comparison_is_what_genpipe_testing_allows_to_differ() -> None:
+    reordering = gp.stage(backwards, eager=list, comparison="multiset")
+    assert reordering.comparison == "multiset"
+    assert_lazy_equals_eager(reordering, [1, 2, 3])
+    exact = gp.stage(backwards, eager=list)
+    assert exact.comparison == "exact"
+    with pytest.raises(AssertionError, match="first difference at index 0"):
+        assert_lazy_equals_eager(exact, [1, 2, 3])
+
+
+def test_stage_rejects_an_unknown_comparison_when_built() -> None:
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "stage() needs comparison='exact', 'multiset' or 'regrouped', got 'set'"
+        ),
+    ):
+        gp.stage(backwards, comparison="set")  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -349,8 +374,8 @@ def test_a_stage_whose_function_returns_a_list_streams_that_list() -> None:
 
 def test_stage_of_passes_every_item_on_unchanged_with_no_stage_of_its_own() -> None:
     ints = gp.stage_of(int)
-    items = iter([1, 2])
-    assert ints(items) is items
+    assert list(ints(iter([1, 2]))) == [1, 2]
+    assert ints.parts == (ints,)
     assert ints.eager((1, 2)) == [1, 2]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
+import operator
 import pickle
 import re
 import threading
@@ -14,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import genpipe as gp
-from genpipe.testing._functions import double, is_even, neighbours
+from genpipe.testing._functions import double, is_even, mod3, neighbours
 from tests.doubles import FakeClock
 from tests.strategies import int_lists, ints
 
@@ -25,12 +27,13 @@ unchecked: Any = gp
 class Flaky:
     """A function that fails its first ``failures`` calls for each item, then works.
 
-    Items in ``broken`` fail on every call. Every call is counted per item.
+    Items in ``broken`` fail on every call. Every call is counted per item;
+    the item is the last argument (``scan`` and ``reduce`` pass a total first).
     """
 
     def __init__(
         self,
-        fn: Callable[[int], Any],
+        fn: Callable[..., Any],
         failures: int = 0,
         broken: frozenset[int] = frozenset(),
     ) -> None:
@@ -39,58 +42,165 @@ class Flaky:
         self.broken = broken
         self.calls: dict[int, int] = {}
         self.raised: list[Exception] = []
+        # How a stage's repr (and so a dead letter) names it.
+        self.__qualname__ = f"flaky_{getattr(fn, '__name__', 'fn')}"
 
-    def __call__(self, item: int) -> Any:
+    def __call__(self, *args: Any) -> Any:
+        item = args[-1]
         self.calls[item] = self.calls.get(item, 0) + 1
         if item in self.broken or self.calls[item] <= self.failures:
             error = ValueError(f"failed on {item}")
             self.raised.append(error)
             raise error
-        return self.fn(item)
+        return self.fn(*args)
 
 
-#: Each stage that takes error options, with a function for it and what that
-#: function's success contributes to the output for one item.
-GUARDED: dict[
-    str,
-    tuple[
-        Callable[..., gp.Stage[int, Any]],
-        Callable[[int], Any],
-        Callable[[int], list[Any]],
-    ],
-] = {
-    "map": (gp.map, double, lambda item: [double(item)]),
-    "filter": (gp.filter, is_even, lambda item: [item] if is_even(item) else []),
-    "flat_map": (gp.flat_map, neighbours, neighbours),
+#: Runs one stage (or sink) on a list and gives back what it produced.
+Run = Callable[[list[int]], list[Any]]
+
+
+def lazily(stage: gp.Stage[int, Any]) -> Run:
+    return lambda items: list(stage(items))
+
+
+def eagerly(stage: gp.Stage[int, Any]) -> Run:
+    return stage.eager
+
+
+def each_call(fn: Callable[[int], Any], **options: Any) -> Run:
+    """`for_each`, whose output is what its function recorded."""
+
+    def run(items: list[int]) -> list[Any]:
+        done: list[Any] = []
+        items | gp.for_each(lambda n: done.append(fn(n)), **options)
+        return done
+
+    return run
+
+
+def folded(fn: Callable[[int, int], int], **options: Any) -> Run:
+    """`reduce`, whose output is its one result."""
+    return lambda items: [items | gp.reduce(fn, 0, **options)]
+
+
+#: Every factory that takes error options, as (function it calls, how to run
+#: it with those options). Each function is total on ints, so only `Flaky`
+#: makes it fail. The completeness test below keeps this table whole.
+GUARDED: dict[str, tuple[Callable[..., Any], Callable[..., Run]]] = {
+    "map": (double, lambda fn, **o: lazily(gp.map(fn, **o))),
+    "filter": (is_even, lambda fn, **o: lazily(gp.filter(fn, **o))),
+    "flat_map": (neighbours, lambda fn, **o: lazily(gp.flat_map(fn, **o))),
+    "tap": (double, lambda fn, **o: lazily(gp.tap(fn, **o))),
+    "scan": (operator.add, lambda fn, **o: lazily(gp.scan(fn, 0, **o))),
+    "distinct": (mod3, lambda fn, **o: lazily(gp.distinct(fn, **o))),
+    "group_by": (mod3, lambda fn, **o: lazily(gp.group_by(fn, **o))),
+    "sort": (mod3, lambda fn, **o: lazily(gp.sort(fn, **o))),
+    "for_each": (double, each_call),
+    "reduce": (operator.add, folded),
 }
 
-guarded_stages = st.sampled_from(list(GUARDED))
+
+def run_of(name: str, fn: Callable[..., Any], **options: Any) -> Run:
+    return GUARDED[name][1](fn, **options)
+
+
+#: The stages among them, to compare their lazy and eager faces.
+GUARDED_STAGES: dict[str, Callable[..., gp.Stage[int, Any]]] = {
+    "map": gp.map,
+    "filter": gp.filter,
+    "flat_map": gp.flat_map,
+    "tap": gp.tap,
+    "scan": lambda fn, **o: gp.scan(fn, 0, **o),
+    "distinct": gp.distinct,
+    "group_by": gp.group_by,
+    "group_by_size": lambda fn, **o: gp.group_by(fn, size=2, **o),
+    "sort": gp.sort,
+}
+
+guarded_names = st.sampled_from(list(GUARDED))
 broken_items = st.frozensets(ints, max_size=5)
 
 
-@given(name=guarded_stages, broken=broken_items, items=int_lists)
+def test_every_factory_with_error_options_is_in_the_guarded_table() -> None:
+    takes_options = {
+        name
+        for name in gp.__all__
+        if (factory := getattr(gp, name))
+        and inspect.isfunction(factory)
+        and "options" in inspect.signature(factory).parameters
+    }
+    assert takes_options == set(GUARDED)
+
+
+@given(name=guarded_names, broken=broken_items, items=int_lists)
 def test_on_error_skip_drops_exactly_the_failing_items(
     name: str, broken: frozenset[int], items: list[int]
 ) -> None:
-    factory, fn, output = GUARDED[name]
-    stage = factory(Flaky(fn, broken=broken), on_error="skip")
-    expected = [out for item in items if item not in broken for out in output(item)]
-    assert list(stage(items)) == stage.eager(items) == expected
+    fn = GUARDED[name][0]
+    skipping = run_of(name, Flaky(fn, broken=broken), on_error="skip")
+    kept = [item for item in items if item not in broken]
+    assert skipping(items) == run_of(name, fn)(kept)
 
 
-@given(name=guarded_stages, broken=broken_items, items=int_lists)
+@given(
+    name=st.sampled_from(list(GUARDED_STAGES)),
+    broken=broken_items,
+    items=int_lists,
+)
+def test_a_guarded_stage_computes_lazily_what_it_computes_eagerly(
+    name: str, broken: frozenset[int], items: list[int]
+) -> None:
+    fn = GUARDED[name.removesuffix("_size")][0]
+    stage = GUARDED_STAGES[name](Flaky(fn, broken=broken), on_error="skip")
+    assert lazily(stage)(items) == eagerly(stage)(items)
+
+
+@given(name=guarded_names, broken=broken_items, items=int_lists)
 def test_on_error_raise_passes_the_last_attempts_exception_through_unchanged(
     name: str, broken: frozenset[int], items: list[int]
 ) -> None:
-    factory, fn, _ = GUARDED[name]
+    fn = GUARDED[name][0]
     flaky = Flaky(fn, broken=broken)
-    stage = factory(flaky, retries=1)
+    retrying = run_of(name, flaky, retries=1)
     if broken.isdisjoint(items):
-        assert list(stage(items)) == stage.eager(items)
+        assert retrying(items) == run_of(name, fn)(items)
     else:
         with pytest.raises(ValueError, match="failed on") as raised:
-            list(stage(items))
+            retrying(items)
         assert raised.value is flaky.raised[-1]
+
+
+@given(
+    name=guarded_names,
+    failures=st.integers(0, 3),
+    retries=st.integers(0, 3),
+    items=st.lists(ints, max_size=10, unique=True),
+)
+def test_retries_call_fn_up_to_retries_plus_one_times_then_apply_on_error(
+    name: str, failures: int, retries: int, items: list[int]
+) -> None:
+    fn = GUARDED[name][0]
+    flaky = Flaky(fn, failures=failures)
+    recovered = failures <= retries
+    result = run_of(name, flaky, retries=retries, on_error="skip")(items)
+    assert result == run_of(name, fn)(items if recovered else [])
+    assert flaky.calls == {item: min(failures, retries) + 1 for item in items}
+
+
+@given(name=guarded_names, items=st.lists(ints, min_size=1, max_size=10, unique=True))
+def test_each_dead_letter_names_its_stage_item_and_attempts(
+    name: str, items: list[int]
+) -> None:
+    fn = GUARDED[name][0]
+    rejected = gp.DeadLetters()
+    flaky = Flaky(fn, broken=frozenset(items[:1]))
+    run_of(name, flaky, on_error=rejected, retries=2)(items)
+    (letter,) = rejected
+    assert letter.item == items[0]
+    assert letter.exception is flaky.raised[-1]
+    assert letter.attempts == 3
+    assert letter.stage.startswith(f"{name}(")
+    assert letter.note == (f"raised by {letter.stage} for item {items[0]} (3 attempts)")
 
 
 def test_a_map_handler_gets_exception_and_item_and_returns_the_replacement() -> None:
@@ -136,24 +246,6 @@ def test_an_exception_from_a_handler_passes_through_unchanged() -> None:
     with pytest.raises(LookupError) as raised:
         [1, 2, 3] | gp.map(flaky, on_error=fail) | gp.to_list()
     assert raised.value is replacement_failure
-
-
-@given(
-    name=guarded_stages,
-    failures=st.integers(0, 3),
-    retries=st.integers(0, 3),
-    items=st.lists(ints, max_size=10, unique=True),
-)
-def test_retries_call_fn_up_to_retries_plus_one_times_then_apply_on_error(
-    name: str, failures: int, retries: int, items: list[int]
-) -> None:
-    factory, fn, output = GUARDED[name]
-    flaky = Flaky(fn, failures=failures)
-    stage = factory(flaky, retries=retries, on_error="skip")
-    recovered = failures <= retries
-    expected = [out for item in items for out in output(item)] if recovered else []
-    assert list(stage(items)) == expected
-    assert flaky.calls == {item: min(failures, retries) + 1 for item in items}
 
 
 @pytest.mark.parametrize(
@@ -247,8 +339,8 @@ def test_dead_letters_record_each_failure_and_skip_the_item() -> None:
     assert len(rejected) == 2
     letters = list(rejected)
     assert letters == [
-        gp.DeadLetter(2, flaky.raised[0]),
-        gp.DeadLetter(4, flaky.raised[1]),
+        gp.DeadLetter(2, flaky.raised[0], "map(flaky_double)", 1),
+        gp.DeadLetter(4, flaky.raised[1], "map(flaky_double)", 1),
     ]
     assert [letter.item for letter in letters] == [2, 4]
     assert letters[0].exception is flaky.raised[0]
@@ -371,7 +463,7 @@ BAD_OPTIONS: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
 }
 
 
-@pytest.mark.parametrize("factory", ["map", "filter", "flat_map"])
+@pytest.mark.parametrize("factory", list(GUARDED))
 @pytest.mark.parametrize(
     ("options", "error", "message"), BAD_OPTIONS.values(), ids=BAD_OPTIONS
 )
@@ -379,4 +471,71 @@ def test_bad_error_options_fail_when_the_stage_is_built(
     factory: str, options: dict[str, Any], error: type[Exception], message: str
 ) -> None:
     with pytest.raises(error, match=re.escape(f"{factory}() {message}")):
-        getattr(unchecked, factory)(double, **options)
+        getattr(unchecked, factory)(GUARDED[factory][0], **options)
+
+
+@pytest.mark.parametrize("factory", list(GUARDED))
+def test_a_misspelt_error_option_fails_when_the_stage_is_built(factory: str) -> None:
+    with pytest.raises(
+        TypeError,
+        match=re.escape(
+            f"{factory}() got an unexpected keyword argument 'retry'; its error "
+            "options are on_error, retries, backoff, retry_on, sleep"
+        ),
+    ):
+        getattr(unchecked, factory)(GUARDED[factory][0], retry=3)
+
+
+@pytest.mark.parametrize("factory", ["distinct", "sort"])
+def test_error_options_without_a_key_fail_when_the_stage_is_built(
+    factory: str,
+) -> None:
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"{factory}() takes error options (on_error) only with a key="),
+    ):
+        getattr(unchecked, factory)(on_error="skip")
+
+
+def test_a_tap_whose_handler_returns_passes_the_item_on() -> None:
+    flaky = Flaky(double, broken=frozenset({2}))
+    tapped = gp.tap(flaky, on_error=lambda exc, item: "ignored")
+    assert [1, 2, 3] | tapped | gp.to_list() == [1, 2, 3]
+
+
+def test_a_scan_handler_value_becomes_the_running_total() -> None:
+    flaky = Flaky(operator.add, broken=frozenset({2}))
+    running = gp.scan(flaky, 0, on_error=lambda exc, item: 100)
+    assert [1, 2, 3] | running | gp.to_list() == [0, 1, 100, 103]
+    assert [1, 2, 3] | gp.reduce(flaky, 0, on_error=lambda exc, item: 100) == 103
+
+
+def test_a_scan_without_initial_never_calls_fn_for_the_first_item() -> None:
+    flaky = Flaky(operator.add, broken=frozenset({1}))
+    assert [1, 2] | gp.scan(flaky, on_error="skip") | gp.to_list() == [1, 3]
+
+
+def test_a_reduce_that_skips_everything_without_initial_is_a_type_error() -> None:
+    flaky = Flaky(operator.add, broken=frozenset({2, 3}))
+    assert [1, 2, 3] | gp.reduce(flaky, on_error="skip") == 1
+    with pytest.raises(TypeError, match="reduce\\(\\) of empty iterable"):
+        [] | gp.reduce(flaky, on_error="skip")
+
+
+@pytest.mark.parametrize("factory", ["distinct", "group_by", "sort"])
+def test_a_key_handler_value_is_the_items_key(factory: str) -> None:
+    flaky = Flaky(mod3, broken=frozenset({4}))
+    stage = getattr(unchecked, factory)(flaky, on_error=lambda exc, item: 0)
+    expected = {
+        "distinct": [3, 1, 2],
+        "group_by": [(0, [3, 4]), (1, [1]), (2, [2])],
+        "sort": [3, 4, 1, 2],
+    }
+    assert [3, 4, 1, 2] | stage | gp.to_list() == expected[factory]
+
+
+def test_a_for_each_that_skips_a_failure_goes_on_with_the_rest() -> None:
+    done: list[int] = []
+    flaky = Flaky(done.append, broken=frozenset({2}))
+    assert [1, 2, 3] | gp.for_each(flaky, on_error="skip") is None
+    assert done == [1, 3]

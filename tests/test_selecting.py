@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import builtins
 import itertools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -103,13 +105,46 @@ def test_distinct_without_key_drops_repeated_items(items: list[int]) -> None:
     assert list(stage(items)) == stage.eager(items) == expected
 
 
-@given(items=st.lists(st.lists(ints, max_size=2) | ints, max_size=20))
-def test_distinct_handles_unhashable_and_hashable_items_together(
-    items: list[list[int] | int],
+@given(items=st.lists(st.lists(ints, max_size=2), max_size=20))
+def test_distinct_with_a_hashable_key_keeps_unhashable_items(
+    items: list[list[int]],
 ) -> None:
-    stage: gp.Stage[list[int] | int, list[int] | int] = gp.distinct()
-    expected = first_occurrences(items, lambda item: item)
+    stage: gp.Stage[list[int], list[int]] = gp.distinct(key=tuple)
+    expected = first_occurrences(items, tuple)
     assert list(stage(items)) == stage.eager(items) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "complaint"),
+    [
+        (None, "got [1] (a list): pass a key= that makes one, e.g. key=tuple"),
+        (list, "got [1] for item (1,) (a list): pass a key= that makes one"),
+    ],
+)
+def test_an_unhashable_key_is_a_type_error_that_suggests_a_key(
+    key: Callable[[Any], Any] | None, complaint: str
+) -> None:
+    items: list[Any] = [1, [1]] if key is None else [(1,)]
+    stage = gp.distinct(key)
+    message = re.escape(
+        f"distinct() keeps keys in a set, so they must be hashable, {complaint}"
+    )
+    with pytest.raises(TypeError, match=message):
+        list(stage(items))
+    with pytest.raises(TypeError, match=message):
+        stage.eager(items)
+
+
+def test_a_type_error_from_upstream_is_not_mistaken_for_an_unhashable_key() -> None:
+    failure = TypeError("upstream broke")
+
+    def fails() -> Iterator[int]:
+        yield 1
+        raise failure
+
+    with pytest.raises(TypeError) as raised:
+        gp.source(fails()) | gp.distinct() | gp.to_list()
+    assert raised.value is failure
 
 
 def test_distinct_remembers_keys_across_the_whole_stream() -> None:

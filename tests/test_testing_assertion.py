@@ -185,6 +185,33 @@ def test_a_regrouping_stage_is_compared_flattened() -> None:
     assert "first difference at flattened index 2: lazy (ended), eager 3" in message
 
 
+def is_odd(n: int) -> int:
+    return n % 2
+
+
+def parity_singletons(items: Iterable[int]) -> Iterator[tuple[int, list[int]]]:
+    """Each item alone under its parity, odd keys first: a timing-cut group_by."""
+    held = list(items)
+    yield from ((n % 2, [n]) for n in held if n % 2)
+    yield from ((n % 2, [n]) for n in held if not n % 2)
+
+
+def test_keyed_groups_are_compared_key_by_key_in_any_order_across_keys() -> None:
+    by_parity = gp.group_by(is_odd, size=10).eager
+    regroups = gp.stage(parity_singletons, eager=by_parity, comparison="regrouped")
+    assert_lazy_equals_eager(regroups, [2, 1, 4, 3])
+    assert_lazy_equals_eager(regroups, [2, 1, 4, 3], ordered=False)
+
+    def swaps_within_a_key(items: Iterable[int]) -> Iterator[tuple[int, list[int]]]:
+        return parity_singletons(reversed(list(items)))
+
+    swapped = gp.stage(swaps_within_a_key, eager=by_parity, comparison="regrouped")
+    message = failure_of(lambda: assert_lazy_equals_eager(swapped, [2, 1, 4, 3]))
+    assert "first difference for key 0 at index 0 of its items: lazy 4, eager 2" in (
+        message
+    )
+
+
 def test_ordered_false_accepts_a_reordering_stage_of_your_own() -> None:
     reverse = gp.stage(backwards, eager=list)
     assert "index 0" in failure_of(lambda: assert_lazy_equals_eager(reverse, [1, 2]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -142,6 +143,33 @@ def test_throttle_changes_when_items_pass_never_which(
     clock = FakeClock()
     limited = throttled(clock, rate, per, burst)
     assert list(limited(items)) == limited.eager(items) == items
+
+
+@given(rate=st.integers(1, 10), per=pers, gaps=gaps)
+def test_throttle_with_burst_1_never_lets_more_than_rate_through_in_a_window_of_per(
+    rate: int, per: float, gaps: list[float]
+) -> None:
+    _, arrivals = pull_throttled_with_gaps(rate, per, 1, gaps)
+    for first, start in enumerate(arrivals):
+        in_window = [t for t in arrivals[first:] if t < start + per - EPSILON]
+        assert len(in_window) <= rate
+
+
+def test_throttle_with_a_burst_lets_twice_the_rate_less_one_through_a_window() -> None:
+    clock = FakeClock()
+    limited = throttled(clock, 3, per=6.0, burst=3)(itertools.count())
+    _, arrivals = pull_with_gaps(limited, clock, [0.0] * 5)
+    assert arrivals == [0, 0, 0, 2, 4]  # five within 6 s: 2 * 3 - 1
+
+
+def test_throttle_takes_per_as_a_timedelta() -> None:
+    clock = FakeClock()
+    per_minute: gp.Stage[int, int] = gp.throttle(
+        2, per=timedelta(minutes=1), clock=clock, sleep=clock.sleep
+    )
+    assert list(per_minute(range(3))) == [0, 1, 2]
+    assert clock.sleeps == [30.0, 30.0]
+    assert repr(per_minute) == "throttle(2, per=datetime.timedelta(seconds=60))"
 
 
 def test_throttle_eager_face_does_not_sleep() -> None:

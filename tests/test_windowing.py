@@ -1,14 +1,15 @@
-"""batch (without max_wait), window, pairwise and group_by."""
+"""batch (without max_wait), window, pairwise and group_by (without max_wait)."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import pytest
 from hypothesis import given
 
 import genpipe as gp
-from tests.doubles import TrackedSource
+from tests.doubles import FakeClock, TrackedSource
 from tests.strategies import int_lists, keys, sizes
 
 
@@ -103,3 +104,95 @@ def test_group_by_pulls_one_item_past_the_group_it_yields() -> None:
     first = next(iter(gp.source(tracked) | gp.group_by(lambda n: n // 3)))
     assert first == (0, [0, 1, 2])
     assert tracked.pulls == 4
+
+
+def fails_after(items: list[int], failure: Exception) -> Iterator[int]:
+    yield from items
+    raise failure
+
+
+@given(size=sizes, items=int_lists)
+def test_batch_yields_the_partial_batch_it_holds_before_an_upstream_error(
+    size: int, items: list[int]
+) -> None:
+    failure = OSError("connection reset")
+    received: list[list[int]] = []
+    with pytest.raises(OSError) as raised:
+        for batch in gp.source(fails_after(items, failure)) | gp.batch(size):
+            received.append(batch)
+    assert raised.value is failure
+    assert received == chunks(items, size)
+
+
+@given(key=keys, items=int_lists)
+def test_group_by_yields_the_run_it_holds_before_an_upstream_error(
+    key: Callable[[int], int], items: list[int]
+) -> None:
+    failure = OSError("connection reset")
+    received: list[tuple[int, list[int]]] = []
+    with pytest.raises(OSError) as raised:
+        for group in gp.source(fails_after(items, failure)) | gp.group_by(key):
+            received.append(group)
+    assert raised.value is failure
+    assert received == gp.group_by(key).eager(items)
+
+
+def keyed_groups(
+    key: Callable[[int], int], size: int, items: list[int]
+) -> list[tuple[int, list[int]]]:
+    """One bucket per key, yielded when full; the rest by their first item."""
+    open_buckets: dict[int, list[int]] = {}
+    done: list[tuple[int, list[int]]] = []
+    for item in items:
+        bucket = open_buckets.setdefault(key(item), [])
+        bucket.append(item)
+        if len(bucket) == size:
+            done.append((key(item), open_buckets.pop(key(item))))
+    return done + list(open_buckets.items())
+
+
+@given(key=keys, size=sizes, items=int_lists)
+def test_group_by_size_keeps_one_bucket_per_key_and_yields_it_when_full(
+    key: Callable[[int], int], size: int, items: list[int]
+) -> None:
+    stage = gp.group_by(key, size=size)
+    expected = keyed_groups(key, size, items)
+    assert list(stage(items)) == stage.eager(items) == expected
+
+
+@given(key=keys, items=int_lists)
+def test_group_by_max_wait_on_a_stopped_clock_gives_one_group_per_key(
+    key: Callable[[int], int], items: list[int]
+) -> None:
+    stage = gp.group_by(key, max_wait=1.0, clock=FakeClock())
+    expected = list(gp.group_by(key, size=len(items) + 1)(items))
+    assert list(stage(items)) == stage.eager(items) == expected
+    assert stage.comparison == "regrouped"
+
+
+def test_group_by_size_yields_a_full_bucket_as_soon_as_it_fills() -> None:
+    tracked = TrackedSource(itertools.count())
+    first = next(iter(gp.source(tracked) | gp.group_by(lambda n: n % 3, size=2)))
+    assert first == (0, [0, 3])
+    assert tracked.pulls == 4
+
+
+@given(key=keys, size=sizes, items=int_lists)
+def test_group_by_size_yields_the_buckets_it_holds_before_an_upstream_error(
+    key: Callable[[int], int], size: int, items: list[int]
+) -> None:
+    failure = OSError("connection reset")
+    received: list[tuple[int, list[int]]] = []
+    flow = gp.source(fails_after(items, failure)) | gp.group_by(key, size=size)
+    with pytest.raises(OSError) as raised:
+        for group in flow:
+            received.append(group)
+    assert raised.value is failure
+    assert received == keyed_groups(key, size, items)
+
+
+def test_group_by_size_with_an_unhashable_key_says_keys_must_be_hashable() -> None:
+    stage: gp.Stage[int, tuple[list[int], list[int]]]
+    stage = gp.group_by(lambda n: [n], size=2)
+    with pytest.raises(TypeError, match=r"keys must be hashable, got \[1\] for item 1"):
+        [1, 2] | stage | gp.to_list()

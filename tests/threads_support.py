@@ -110,15 +110,23 @@ def same(n: int) -> int:
 
 
 def flat(outputs: Iterable[Any]) -> list[Any]:
-    """The outputs with (nested) batches unpacked, so every stage reads alike."""
-    return [
-        x for out in outputs for x in (flat(out) if isinstance(out, list) else [out])
-    ]
+    """The outputs with (nested) batches and groups unpacked, so stages read alike.
+
+    A batch is a list; a group is a ``(key, list)`` pair, whose key is dropped.
+    """
+    return [x for out in outputs for x in _unpacked(out)]
+
+
+def _unpacked(out: Any) -> list[Any]:
+    if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], list):
+        return flat(out[1])
+    return flat(out) if isinstance(out, list) else [out]
 
 
 #: Every concurrent stage over ints, as (id, factory) pairs for parametrize.
-#: The timed batch has size 1 so that it never waits for its deadline; read
-#: its output through `flat`.
+#: The timed batch and group_by have size 1 so that they never wait for their
+#: deadline; read their output through `flat`. group_by keys by ``repr``, so
+#: that it also takes its own groups as items.
 CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
     ("thread_map", lambda: gp.thread_map(same, workers=3, maxsize=8)),
     (
@@ -127,4 +135,5 @@ CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
     ),
     ("buffer", lambda: gp.buffer(maxsize=4)),
     ("timed_batch", lambda: gp.batch(1, max_wait=30.0)),
+    ("timed_group_by", lambda: gp.group_by(repr, size=1, max_wait=30.0)),
 ]

@@ -1,4 +1,5 @@
-"""Producer threads decoupled from the consumer: `buffer`, `merge`, timed `batch`.
+"""Producer threads decoupled from the consumer: `buffer`, `merge`, timed `batch`
+and timed `group_by`.
 
 Each upstream gets a feeder thread of its own, and the consumer takes items
 straight from the `Hub` the feeders fill.
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from genpipe._buckets import Buckets
 from genpipe._concurrent._feeder import END, TIMEOUT, Hub
 from genpipe._concurrent._lifecycle import Crew
 from genpipe._concurrent._outlet import StageOutlet
@@ -19,7 +21,11 @@ from genpipe._core import Base, Source, Stage, call_repr, source
 from genpipe._validate import check_callable, check_int, check_seconds
 
 T = TypeVar("T")
+K = TypeVar("K")
 Out = TypeVar("Out")
+
+#: How many items the timed ``group_by`` reads ahead of its buckets, without size.
+GROUP_READ_AHEAD = 64
 
 
 class _PumpedOutlet(StageOutlet[Out], Generic[T, Out]):
@@ -227,3 +233,107 @@ def timed_batches(
         label,
         comparison="regrouped",
     )
+
+
+class _TimedGroupOutlet(_PumpedOutlet[tuple[T, K], tuple[K, list[T]]]):
+    """Yields ``(key, items)`` buckets as `Buckets` hands them back, on ``clock``.
+
+    The producer thread reads ``(item, key)`` pairs, so a bucket can expire
+    while upstream is silent. ``sleep`` (None: wait on the hub, which an
+    arriving item interrupts) is how the consumer waits for a deadline when
+    nothing has arrived.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        keyed: Callable[[Iterable[T]], Iterator[tuple[T, K]]],
+        buckets: Buckets[K, T],
+        read_ahead: int,
+        clock: Callable[[], float],
+        sleep: Callable[[float], object] | None,
+    ) -> None:
+        super().__init__(label, maxsize=read_ahead)
+        self._keyed = keyed
+        self._buckets = buckets
+        self._clock = clock
+        self._sleep = sleep
+        self._ready: deque[tuple[K, list[T]]] = deque()
+        self._upstream_done = False
+        self._held_error: BaseException | None = None
+
+    def _start(self, segment: list[Iterator[Any]]) -> None:
+        # The keys are computed in the feeder thread, next to the reading.
+        super()._start([*segment, self._keyed(segment[-1])])
+
+    def _take_held_error(self) -> BaseException:
+        error, self._held_error = self._held_error, None
+        assert error is not None
+        return error
+
+    def __next__(self) -> tuple[K, list[T]]:
+        self._begin()
+        ready, buckets, clock = self._ready, self._buckets, self._clock
+        while not ready:
+            if self._upstream_done:
+                if self._held_error is not None:
+                    raise self._take_held_error()
+                self._ended()
+            ready.extend(buckets.expired(clock()))
+            if ready:
+                break
+            try:
+                arrival = self._arrival(buckets.deadline())
+                if arrival is END:
+                    if self._crew.cancelled:
+                        self._ended()
+                    self._upstream_done = True
+                    ready.extend(buckets.rest())
+                elif arrival is not TIMEOUT:
+                    item, key = arrival
+                    full = buckets.add(key, item, clock())
+                    if full is not None:
+                        ready.append((key, full))
+            except Exception as exc:
+                self._held_error = exc  # raised after the buckets held
+                self._upstream_done = True
+                ready.extend(buckets.rest())
+        return ready.popleft()
+
+    def _arrival(self, deadline: float | None) -> Any:
+        """The next pair, `END`, or `TIMEOUT` once ``deadline`` passed."""
+        hub = self._hub
+        items = hub.items
+        if items:
+            arrival = items.popleft()
+        else:
+            arrival = hub.wait_for_item(
+                self._wakeup, deadline, self._clock, self._sleep
+            )
+        if hub.feeders_waiting:
+            hub.after_take()
+        return arrival
+
+
+def timed_groups(
+    label: str,
+    keyed: Callable[[Iterable[T]], Iterator[tuple[T, K]]],
+    size: int | None,
+    max_wait: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], object],
+    reference: Callable[[list[T]], list[tuple[K, list[T]]]],
+) -> Stage[T, tuple[K, list[T]]]:
+    """`group_by` with ``max_wait``: ``keyed`` pairs read in a producer thread.
+
+    ``reference`` is the eager face: it groups by size alone. The default
+    `time.sleep` is replaced by a wait that an arriving item interrupts.
+    """
+    wait = None if sleep is time.sleep else sleep
+    read_ahead = GROUP_READ_AHEAD if size is None else size
+
+    def lazy(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
+        buckets: Buckets[K, T] = Buckets(size, max_wait)
+        return _TimedGroupOutlet(label, keyed, buckets, read_ahead, clock, wait)
+
+    return Stage(lazy, reference, label, comparison="regrouped")

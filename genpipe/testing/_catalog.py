@@ -37,6 +37,7 @@ _sizes = st.integers(min_value=1, max_value=4)
 # True first: hypothesis shrinks towards the exact comparison.
 _ordered = st.sampled_from([True, False])
 _max_waits = st.sampled_from([0.001, 0.01])
+_bucket_sizes = st.none() | _sizes
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class Catalog(Generic[T]):
                 ),
                 ELEMENT,
             ),
-            Move(st.builds(gp.group_by, keys), ("keyed", "row")),
+            Move(st.builds(gp.group_by, keys, size=_bucket_sizes), ("keyed", "row")),
         ]
 
     def _row_moves(self, shape: Shape) -> list[Move]:
@@ -137,11 +138,15 @@ class Catalog(Generic[T]):
     def _any_item_moves(self, shape: Shape) -> list[Move]:
         """Stages that work whatever the items are: they select, wrap or delay."""
         row: Shape = ("row", *shape)
+        # Rows may be lists, and the user's elements anything: their repr is
+        # a hashable key whatever they are.
+        hashable = shape == ELEMENT and self._toolkit.hashable
+        distinct = gp.distinct() if hashable else gp.distinct(key=repr)
         return [
             Move(st.builds(gp.take, _counts), shape),
             Move(st.builds(gp.skip, _counts), shape),
             Move(st.just(gp.tap(id)), shape),
-            Move(st.just(gp.distinct()), shape),
+            Move(st.just(distinct), shape),
             Move(st.builds(gp.enumerate, _counts), ("keyed", *shape)),
             Move(st.just(gp.pairwise()), row),
             Move(st.builds(gp.window, _sizes, step=_sizes), row),
@@ -163,6 +168,13 @@ class Catalog(Generic[T]):
             Move(st.builds(gp.batch, _sizes, max_wait=_max_waits), ("row", *shape)),
         ]
         if shape == ELEMENT:
+            timed_group_by = st.builds(
+                gp.group_by,
+                st.sampled_from(self._toolkit.keys),
+                size=_bucket_sizes,
+                max_wait=_max_waits,
+            )
+            moves.append(Move(timed_group_by, ("keyed", "row")))
             thread_map = st.builds(
                 gp.thread_map,
                 st.sampled_from(self._toolkit.maps),

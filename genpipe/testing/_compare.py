@@ -44,7 +44,9 @@ class Comparison:
 
     #: False: the same items, in any order.
     ordered: bool = True
-    #: True: the items are groups (lists) cut differently; compare their items.
+    #: True: the items are groups cut differently; compare their items. A
+    #: group is a list, or a ``(key, list)`` pair whose items are compared
+    #: key by key (keyed groups may come in any order across keys).
     flattened: bool = False
 
     @classmethod
@@ -69,7 +71,12 @@ class Comparison:
         so ``lazy`` need only be a prefix (or, unordered, a sub-multiset) of
         ``eager``.
         """
-        if self.flattened:
+        if self.flattened and _keyed(lazy) and _keyed(eager):
+            if self.ordered:
+                return _keyed_differences(lazy, eager, complete, equal)
+            lazy = [(key, item) for key, group in lazy for item in group]
+            eager = [(key, item) for key, group in eager for item in group]
+        elif self.flattened:
             lazy = [item for group in lazy for item in group]
             eager = [item for group in eager for item in group]
         if self.ordered:
@@ -90,6 +97,41 @@ def _ordered_differences(
         f"shortest differing prefix: lazy {show_prefix(lazy[: index + 1])}, "
         f"eager {show_prefix(eager[: index + 1])}",
     ]
+
+
+def _keyed(groups: list[Any]) -> bool:
+    """Whether every group is a ``(key, list)`` pair, as ``group_by`` yields."""
+    return all(
+        isinstance(group, tuple) and len(group) == 2 and isinstance(group[1], list)
+        for group in groups
+    )
+
+
+def _keyed_differences(
+    lazy: list[Any], eager: list[Any], complete: bool, equal: Equal
+) -> list[str]:
+    lazy_items, eager_items = _items_by_key(lazy), _items_by_key(eager)
+    keys = [*eager_items, *(key for key in lazy_items if key not in eager_items)]
+    for key in keys:
+        mine, reference = lazy_items.get(key, []), eager_items.get(key, [])
+        index = _first_difference(mine, reference, complete, equal)
+        if index is not None:
+            return [
+                f"first difference for key {show(key)} at index {index} of its "
+                f"items: lazy {_at(mine, index)}, eager {_at(reference, index)}",
+                f"shortest differing prefix of its items: lazy "
+                f"{show_prefix(mine[: index + 1])}, eager "
+                f"{show_prefix(reference[: index + 1])}",
+            ]
+    return []
+
+
+def _items_by_key(groups: list[tuple[Any, list[Any]]]) -> dict[Any, list[Any]]:
+    """Each key's items, its groups joined in the order they came."""
+    joined: dict[Any, list[Any]] = {}
+    for key, group in groups:
+        joined.setdefault(key, []).extend(group)
+    return joined
 
 
 def _first_difference(

@@ -34,6 +34,8 @@ class Toolkit(Generic[T]):
     expansions: Sequence[Callable[[T], Iterable[T]]]
     #: ``starmap`` over a non-empty row of elements, back to one element.
     reducers: Sequence[Callable[..., T]]
+    #: Whether the elements are hashable, so ``distinct()`` needs no key.
+    hashable: bool = False
 
 
 def double(n: int) -> int:
@@ -126,6 +128,7 @@ INTS: Toolkit[int] = Toolkit(
     combiners=[operator.add, operator.sub, max, min],
     expansions=[neighbours, copies_by_mod3, nothing],
     reducers=[largest, smallest, last_of],
+    hashable=True,
 )
 
 
