@@ -149,8 +149,7 @@ class Policy:
 
         The wrapper returns `SKIPPED` for an item that is to be dropped.
         """
-        retries, retry_on = self.retries, self.retry_on
-        backoff, sleep, recover = self.backoff, self.sleep, self.recover
+        sleep, retry_delay, recover = self.sleep, self.retry_delay, self.recover
 
         def guarded(item: Any) -> Any:
             attempt = 0
@@ -158,14 +157,23 @@ class Policy:
                 try:
                     return fn(item)
                 except Exception as exc:
-                    if attempt < retries and isinstance(exc, retry_on):
-                        if backoff:
-                            sleep(backoff * 2**attempt)
-                        attempt += 1
-                        continue
-                    return recover(exc, item)
+                    delay = retry_delay(exc, attempt)
+                    if delay is None:
+                        return recover(exc, item)
+                    if delay:
+                        sleep(delay)
+                    attempt += 1
 
         return guarded
+
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying after ``exc`` on try ``attempt`` (0-based).
+
+        None: no retry is left for it, so `recover` decides.
+        """
+        if attempt < self.retries and isinstance(exc, self.retry_on):
+            return self.backoff * 2**attempt
+        return None
 
     def recover(self, exc: Exception, item: Any) -> Any:
         """What ``on_error`` makes of ``exc``, raised for ``item``.
