@@ -414,10 +414,6 @@ def parts_of(stage: Stage[Any, Any] | None) -> tuple[Stage[Any, Any], ...]:
     return () if stage is None else stage._parts
 
 
-@overload
-def source(items: Iterable[T]) -> Source[T]: ...
-@overload
-def source(items: AsyncIterable[T]) -> Source[T]: ...
 def source(items: Iterable[T] | AsyncIterable[T]) -> Source[T]:
     """Make a `Source` from any iterable, or async iterable.
 

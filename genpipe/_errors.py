@@ -172,7 +172,8 @@ class Policy:
         None: no retry is left for it, so `recover` decides.
         """
         if attempt < self.retries and isinstance(exc, self.retry_on):
-            return self.backoff * 2**attempt
+            delay: float = self.backoff * 2**attempt
+            return delay
         return None
 
     def recover(self, exc: Exception, item: Any) -> Any:

@@ -334,7 +334,7 @@ def _drained(items: AsyncIterable[T]) -> Iterator[T]:
     try:
         while True:
             try:
-                item = loop.run_until_complete(anext(iterator))  # type: ignore[arg-type]
+                item = loop.run_until_complete(anext(iterator))
             except StopAsyncIteration:
                 return
             yield item
