@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import CancelledError
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import genpipe as gp
+from genpipe.testing import assert_lazy_equals_eager
 from tests.conftest import genpipe_threads, wait_for_no_genpipe_threads
 from tests.threads_support import PROMPTLY, GuardedSource, async_same, wait_until
 
@@ -428,3 +431,26 @@ def test_pipeline_failure_reaches_async_for_as_same_object() -> None:
         return got
 
     assert asyncio.run(main()) == [1]
+
+
+# -- lazy == eager --------------------------------------------------------------
+
+
+async def halve_after_a_turn(n: int) -> int:
+    await asyncio.sleep(0)
+    return n // 2
+
+
+@given(
+    items=st.lists(st.integers()),
+    concurrency=st.integers(1, 5),
+    ordered=st.booleans(),
+    maxsize=st.none() | st.integers(1, 6),
+)
+def test_async_map_lazy_equals_eager(
+    items: list[int], concurrency: int, ordered: bool, maxsize: int | None
+) -> None:
+    stage = gp.async_map(
+        halve_after_a_turn, concurrency, ordered=ordered, maxsize=maxsize
+    )
+    assert_lazy_equals_eager(gp.source(items) | stage)
