@@ -1,6 +1,7 @@
 """``python -m benchmarks``: every workload, in order; see `benchmarks.runner`."""
 
 from benchmarks import (
+    async_io,
     chain,
     early_stop,
     etl,
@@ -19,6 +20,7 @@ main(
         "thread_map": thread_map.run,
         "readahead": readahead.run,
         "io_bound": io_bound.run,
+        "async_io": async_io.run,
         "memory": memory.run,
         "early_stop": early_stop.run,
         "etl": etl.run,

@@ -5,6 +5,7 @@
 [1, 9, 25, 49, 81]
 """
 
+from genpipe._concurrent._asyncio import async_map as async_map
 from genpipe._concurrent._producers import buffer as buffer
 from genpipe._concurrent._producers import merge as merge
 from genpipe._concurrent._threads import thread_map as thread_map
@@ -74,6 +75,7 @@ __all__ = [
     "Skip",
     "Source",
     "Stage",
+    "async_map",
     "batch",
     "buffer",
     "chain",

@@ -6,7 +6,7 @@ import inspect
 import reprlib
 import threading
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Generic, Literal, TypeVar, get_args, overload
 
@@ -300,6 +300,28 @@ class Source(Generic[Out]):
     def __iter__(self) -> Run[Out]:
         return self._open()
 
+    def __aiter__(self) -> AsyncIterator[Out]:
+        """Consume the pipeline from a coroutine: ``async for item in source``.
+
+        The pipeline runs in a thread of its own and its items reach the
+        coroutine in chunks, so the event loop keeps serving other tasks
+        while the sync stages work. Leaving the loop early (``break``, an
+        exception, the task being cancelled) stops the run, whose threads
+        then end on their own; ``aclose()`` on the iterator also waits for
+        them.
+
+        >>> import asyncio
+        >>> import genpipe as gp
+        >>> async def main():
+        ...     return [n async for n in gp.source(range(3)) | gp.map(str)]
+        >>> asyncio.run(main())
+        ['0', '1', '2']
+        """
+        # Imported here: the engine is built on this module.
+        from genpipe._concurrent._asyncio import AsyncRun
+
+        return AsyncRun(self)
+
     def open(self) -> AbstractContextManager[Run[Out]]:
         """Iterate inside a ``with`` block that closes the whole pipeline.
 
@@ -442,8 +464,8 @@ def parts_of(stage: Stage[Any, Any] | None) -> tuple[Stage[Any, Any], ...]:
     return () if stage is None else stage._parts
 
 
-def source(items: Iterable[T]) -> Source[T]:
-    """Make a `Source` from any iterable.
+def source(items: Iterable[T] | AsyncIterable[T]) -> Source[T]:
+    """Make a `Source` from any iterable, or async iterable.
 
     A re-iterable base (list, tuple, range, set, another source) is re-read on
     every iteration. A one-shot base (a generator, a file object, any
@@ -461,9 +483,17 @@ def source(items: Iterable[T]) -> Source[T]:
     Traceback (most recent call last):
     ...
     RuntimeError: source(<generator ...>) wraps a one-shot iterator that was ...
+
+    An async iterable (an async generator, anything with ``__aiter__``) is
+    drained by a thread of the run with an event loop of its own, lazily and
+    at most 64 items ahead of the consumer.
     """
     if isinstance(items, Source):
         return items
+    if not isinstance(items, Iterable) and isinstance(items, AsyncIterable):
+        from genpipe._concurrent._asyncio import async_source
+
+        return async_source(items, f"source({_base_repr(items)})")
     if not isinstance(items, Iterable):
         raise TypeError(
             "source() needs an iterable (a list, a generator, ...), "
@@ -475,7 +505,7 @@ def source(items: Iterable[T]) -> Source[T]:
 
 
 def _base_repr(items: object) -> str:
-    if isinstance(items, Iterator):
+    if isinstance(items, Iterator | AsyncIterator):
         return f"<{type(items).__name__} ...>"
     return describe(items)
 

@@ -238,8 +238,7 @@ class Policy:
         """
         stage = call_repr(self.factory, fn)
         call = _collecting(fn) if collect else fn
-        retries, retry_on = self.retries, self.retry_on
-        backoff, sleep, recover = self.backoff, self.sleep, self.recover
+        sleep, retry_delay, recover = self.sleep, self.retry_delay, self.recover
 
         def guarded(*args: Any) -> Any:
             attempts = 0
@@ -248,13 +247,23 @@ class Policy:
                     return call(*args)
                 except Exception as exc:
                     attempts += 1
-                    if attempts <= retries and isinstance(exc, retry_on):
-                        if backoff:
-                            sleep(backoff * 2 ** (attempts - 1))
-                        continue
-                    return recover(exc, args[-1], stage=stage, attempts=attempts)
+                    delay = retry_delay(exc, attempts - 1)
+                    if delay is None:
+                        return recover(exc, args[-1], stage=stage, attempts=attempts)
+                    if delay:
+                        sleep(delay)
 
         return guarded
+
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying after ``exc`` on try ``attempt`` (0-based).
+
+        None: no retry is left for it, so `recover` decides.
+        """
+        if attempt < self.retries and isinstance(exc, self.retry_on):
+            delay: float = self.backoff * 2**attempt
+            return delay
+        return None
 
     def pairs(
         self, fn: Callable[[Any], Any], items: Iterable[Any], *, collect: bool = False

@@ -78,6 +78,8 @@ REPRS = [
     "throttle(5, per=datetime.timedelta(seconds=60))",
     "interval(1.5)",
     "thread_map(double)",
+    "async_map(awaited)",
+    "async_map(awaited, concurrency=4, ordered=False)",
     "thread_map(double, workers=8)",
     "map(str) | thread_map(double, ordered=False)",
     "thread_map(double, maxsize=10, on_error='skip', retries=2)",
@@ -226,6 +228,11 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
     "interval('1')": (TypeError, "needs a number for seconds, got '1' of type str"),
     "interval(1, clock=1)": (TypeError, "needs a callable for clock, got 1"),
     "thread_map(42)": (TypeError, "needs a callable for fn, got 42"),
+    "async_map(abs)": (TypeError, "needs an async def function, got abs"),
+    "async_map(awaited, concurrency=0)": (
+        ValueError,
+        "needs concurrency >= 1, got 0",
+    ),
     "thread_map(abs, workers=0)": (ValueError, "needs workers >= 1, got 0"),
     "thread_map(abs, 2.5)": (
         TypeError,
@@ -414,6 +421,7 @@ NOT_DRAWN = {
     "stage": "it wraps the user's own function: pass those as extra_stages",
     "pipeline": "it chains stages that are drawn themselves",
     "stage_of": "an identity for the type checker: it computes nothing to test",
+    "async_map": "its own lazy == eager property is in tests/test_asyncio.py",
     "progress": "it needs the optional tqdm and draws on a terminal",
 }
 

@@ -109,6 +109,10 @@ def same(n: int) -> int:
     return n
 
 
+async def async_same(n: int) -> int:
+    return n
+
+
 def flat(outputs: Iterable[Any]) -> list[Any]:
     """The outputs with (nested) batches and groups unpacked, so stages read alike.
 
@@ -132,6 +136,11 @@ CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
     (
         "thread_map_unordered",
         lambda: gp.thread_map(same, workers=3, ordered=False, maxsize=8),
+    ),
+    ("async_map", lambda: gp.async_map(async_same, concurrency=3, maxsize=8)),
+    (
+        "async_map_unordered",
+        lambda: gp.async_map(async_same, concurrency=3, ordered=False, maxsize=8),
     ),
     ("buffer", lambda: gp.buffer(maxsize=4)),
     ("timed_batch", lambda: gp.batch(1, max_wait=30.0)),

@@ -17,14 +17,16 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, NoReturn, TypeVar
 
 from genpipe._concurrent._feeder import Hub
 from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
 from genpipe._concurrent._outlet import StageOutlet
-from genpipe._errors import SKIPPED
+from genpipe._core import Stage, call_repr
+from genpipe._errors import SKIPPED, Policy
+from genpipe._validate import check_int
 
 T = TypeVar("T")
 
@@ -84,6 +86,11 @@ class Backend(ABC):
 
     #: How many calls can run at once; sizes the read-ahead and the chunks.
     workers: int
+    #: True when a chunk's items run side by side (coroutines on one loop)
+    #: rather than one after another: then a chunk's size is bounded by the
+    #: read-ahead, not by how long one call takes, and one chunk feeds many
+    #: calls, so the one claimer takes everything waiting.
+    spreads_chunks: bool = False
 
     @abstractmethod
     def start(self, engine: MapEngine) -> None:
@@ -139,7 +146,11 @@ class MapEngine:
         self.backend.stop()
 
     def _max_chunk_for(self, window: int) -> int:
-        return max(1, min(MAX_CHUNK, window // (2 * self.workers)))
+        # Room for at least two chunks per worker, or, when one chunk feeds
+        # every worker, for four chunks in all, so a chunk that waits on its
+        # slowest item never leaves the workers without the next one.
+        per_chunk = 4 if self.backend.spreads_chunks else 2 * self.workers
+        return max(1, min(MAX_CHUNK, window // per_chunk))
 
     # -- claiming work ----------------------------------------------------
 
@@ -154,7 +165,8 @@ class MapEngine:
                     return None
                 if todo:
                     # Leave a share of what is waiting to each other worker.
-                    share = max(1, len(todo) // self.workers)
+                    claimers = 1 if self.backend.spreads_chunks else self.workers
+                    share = max(1, len(todo) // claimers)
                     count = min(size, self.max_chunk, share)
                     items = [todo.popleft() for _ in range(count)]
                     chunk = Chunk(self.next_seq, items)
@@ -246,15 +258,18 @@ class MapEngine:
         chunk's outcomes when the pool is done with it.
         """
         try:
-            while (
-                chunk := self.claim(worker, self.chunk_size_for(self.per_item))
-            ) is not None:
+            while (chunk := self.claim(worker, self._dispatch_size())) is not None:
                 worker.busy = True
                 submit(chunk)
                 worker.busy = False
         finally:
             worker.busy = False
             self._wake_consumer()
+
+    def _dispatch_size(self) -> int:
+        if self.backend.spreads_chunks:
+            return self.max_chunk
+        return self.chunk_size_for(self.per_item)
 
     def settle_outcomes(
         self, chunk: Chunk, results: list[Any], failure: BaseException | None
@@ -442,3 +457,53 @@ def _has_news(chunk: Chunk) -> bool:
 def open_map(engine: MapEngine) -> StageOutlet[Any]:
     """The consumer's end for ``engine``'s run, ordered or not."""
     return OrderedOutlet(engine) if engine.ordered else CompletionOrderOutlet(engine)
+
+
+def map_stage(
+    factory: str,
+    fn: Callable[..., Any],
+    backend: Callable[[], Backend],
+    *,
+    size: tuple[str, int, int],
+    ordered: bool,
+    maxsize: int | None,
+    policy: Policy,
+    call: Callable[[Any], Any],
+    reference_call: Callable[[Any], Any] | None = None,
+    options: dict[str, object] | None = None,
+) -> Stage[Any, Any]:
+    """A ``*_map`` stage: its checks, its repr, a fresh engine per run, its eager face.
+
+    ``size`` is the backend's size parameter as (name, value, default), e.g.
+    ``("workers", 8, 4)``; ``call`` is what the backend runs per item (the
+    policy's guard already applied) and ``reference_call`` what the eager
+    face runs (``call`` unless given); ``options`` are further non-default
+    options for the repr.
+    """
+    name, count, default = size
+    check_int(factory, name, count, minimum=1)
+    if maxsize is not None:
+        check_int(factory, "maxsize", maxsize, minimum=1)
+    shown: dict[str, object] = {}
+    if count != default:
+        shown[name] = count
+    if not ordered:
+        shown["ordered"] = False
+    if maxsize is not None:
+        shown["maxsize"] = maxsize
+    shown.update(options or {})
+    label = call_repr(factory, fn, **shown, **policy.options())
+
+    def lazy(items: Iterable[Any]) -> Iterator[Any]:
+        engine = MapEngine(
+            Crew(label), backend(), call, ordered=ordered, maxsize=maxsize
+        )
+        return open_map(engine)
+
+    one = call if reference_call is None else reference_call
+
+    def reference(items: list[Any]) -> list[Any]:
+        results = [one(item) for item in items]
+        return [r for r in results if r is not SKIPPED]
+
+    return Stage(lazy, reference, label, comparison="exact" if ordered else "multiset")
