@@ -3,6 +3,7 @@
 from benchmarks import (
     async_io,
     chain,
+    cpu_bound,
     early_stop,
     etl,
     handoff,
@@ -21,6 +22,7 @@ main(
         "readahead": readahead.run,
         "io_bound": io_bound.run,
         "async_io": async_io.run,
+        "cpu_bound": cpu_bound.run,
         "memory": memory.run,
         "early_stop": early_stop.run,
         "etl": etl.run,

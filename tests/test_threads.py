@@ -55,7 +55,8 @@ def test_building_and_iter_start_no_thread_and_pull_nothing(
     it = iter(flow)
     assert upstream.pulls == 0
     assert genpipe_threads() == []
-    assert flat([next(it)]) == [0]
+    # Not necessarily 0: an unordered thread_map yields what finishes first.
+    assert flat([next(it)])[0] in range(10)
     assert genpipe_threads() != []
     it.close()
     assert_all_threads_joined()
@@ -63,7 +64,7 @@ def test_building_and_iter_start_no_thread_and_pull_nothing(
 
 @each_stage
 def test_exhaustion_joins_all_threads(make_stage: StageFactory) -> None:
-    assert flat(range(50) | make_stage()) == list(range(50))
+    assert sorted(flat(range(50) | make_stage())) == list(range(50))
     assert_all_threads_joined()
 
 
