@@ -174,6 +174,9 @@ class Run(itertools.chain[T], Concurrent):
             member._stop(cancel=False)
 
 
+_chain_next = itertools.chain.__next__
+
+
 class _GuardedRun(Run[T]):
     """A run with concurrent stages: every way out of ``next()`` shuts them down."""
 
@@ -181,7 +184,8 @@ class _GuardedRun(Run[T]):
 
     def __next__(self) -> T:
         try:
-            return super().__next__()
+            # Not super(): cancel() may change this run's class meanwhile.
+            return _chain_next(self)
         except BaseException as exc:
             self._finish(None if isinstance(exc, StopIteration) else exc)
             raise

@@ -16,7 +16,6 @@ crews that a script abandoned.
 from __future__ import annotations
 
 import atexit
-import contextlib
 import itertools
 import logging
 import os
@@ -67,8 +66,11 @@ class Wakeup:
         self._lock.acquire(timeout=timeout)
 
     def wake(self) -> None:
-        with contextlib.suppress(RuntimeError):  # already woken
+        # No module global here: a finaliser at interpreter exit may call it.
+        try:  # noqa: SIM105 - contextlib may be gone when a finaliser calls this
             self._lock.release()
+        except RuntimeError:  # already woken
+            pass
 
 
 class Worker:

@@ -9,7 +9,7 @@ from concurrent.futures import CancelledError
 from typing import Any, NoReturn, TypeVar
 
 from genpipe._concurrent._lifecycle import Crew
-from genpipe._run import Outlet, close_chain, is_concurrent
+from genpipe._run import Concurrent, Outlet, close_chain, is_concurrent
 
 T = TypeVar("T")
 
@@ -23,11 +23,15 @@ class StageOutlet(Outlet, Iterator[T]):
     def __init__(self, crew: Crew) -> None:
         self._crew = crew
         self._segment: list[Iterator[Any]] = []
+        #: The concurrent parts of the segment, found once: a finaliser at
+        #: interpreter exit may find this module's globals already gone.
+        self._upstream_members: list[Concurrent] = []
         self._started = False
         self._consumer: threading.Thread | None = None
 
     def _adopt(self, segment: list[Iterator[Any]]) -> None:
         self._segment = segment
+        self._upstream_members = [it for it in segment if is_concurrent(it)]
 
     def __iter__(self) -> StageOutlet[T]:
         return self
@@ -66,9 +70,8 @@ class StageOutlet(Outlet, Iterator[T]):
         self._crew.stop(cancel=cancel)
         if cancel:
             self._drop_buffered()
-        for upstream in self._segment:
-            if is_concurrent(upstream):
-                upstream._stop(cancel=False)
+        for upstream in self._upstream_members:
+            upstream._stop(cancel=False)
 
     def _join(self) -> None:
         if self._started:

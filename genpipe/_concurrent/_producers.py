@@ -88,8 +88,8 @@ class _MergeOutlet(_BufferOutlet[T]):
 
     def _start(self, segment: list[Iterator[Any]]) -> None:
         runs: list[Iterator[Any]] = [iter(part) for part in self._sources]
-        # Kept as the segment so that stopping the merge stops them too.
-        self._segment = runs
+        # Adopted as the segment so that stopping the merge stops them too.
+        self._adopt(runs)
         for run in runs:
             self._crew.add("producer", partial(self._hub.feed, [run]))
         self._crew.start()
