@@ -5,6 +5,8 @@
 [1, 9, 25, 49, 81]
 """
 
+from genpipe._concurrent._executor import executor_map as executor_map
+from genpipe._concurrent._processes import process_map as process_map
 from genpipe._concurrent._producers import buffer as buffer
 from genpipe._concurrent._producers import merge as merge
 from genpipe._concurrent._threads import thread_map as thread_map
@@ -76,6 +78,7 @@ __all__ = [
     "drain",
     "drop_while",
     "enumerate",
+    "executor_map",
     "filter",
     "first",
     "flat_map",
@@ -89,6 +92,7 @@ __all__ = [
     "merge",
     "pairwise",
     "pipeline",
+    "process_map",
     "progress",
     "read_csv",
     "read_jsonl",

@@ -144,26 +144,28 @@ class Policy:
             shown["retry_on"] = self.retry_on
         return shown
 
+    def retrying(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``fn`` with the retries, raising the last failure; it pickles if ``fn`` does.
+
+        A pool runs this next to the call, and applies `recover` where the
+        results arrive.
+        """
+        if not self.retries:
+            return fn
+        return Retrying(fn, self.retries, self.backoff, self.retry_on, self.sleep)
+
     def guard(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """Wrap ``fn`` so that it retries, then applies ``on_error``.
 
         The wrapper returns `SKIPPED` for an item that is to be dropped.
         """
-        retries, retry_on = self.retries, self.retry_on
-        backoff, sleep, recover = self.backoff, self.sleep, self.recover
+        attempt, recover = self.retrying(fn), self.recover
 
         def guarded(item: Any) -> Any:
-            attempt = 0
-            while True:
-                try:
-                    return fn(item)
-                except Exception as exc:
-                    if attempt < retries and isinstance(exc, retry_on):
-                        if backoff:
-                            sleep(backoff * 2**attempt)
-                        attempt += 1
-                        continue
-                    return recover(exc, item)
+            try:
+                return attempt(item)
+            except Exception as exc:
+                return recover(exc, item)
 
         return guarded
 
@@ -182,6 +184,38 @@ class Policy:
             return on_error(exc, item)
         except Skip:
             return SKIPPED
+
+
+class Retrying:
+    """A function called again after a failure it may retry, with a doubling pause."""
+
+    __slots__ = ("backoff", "fn", "retries", "retry_on", "sleep")
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        retries: int,
+        backoff: float,
+        retry_on: tuple[type[Exception], ...],
+        sleep: Callable[[float], object],
+    ) -> None:
+        self.fn = fn
+        self.retries = retries
+        self.backoff = backoff
+        self.retry_on = retry_on
+        self.sleep = sleep
+
+    def __call__(self, item: Any) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self.fn(item)
+            except Exception as exc:
+                if attempt >= self.retries or not isinstance(exc, self.retry_on):
+                    raise
+                if self.backoff:
+                    self.sleep(self.backoff * 2**attempt)
+                attempt += 1
 
 
 def _exception_types(factory: str, retry_on: RetryOn) -> tuple[type[Exception], ...]:

@@ -14,17 +14,21 @@ and how the run ends; a backend only runs chunks.
 
 from __future__ import annotations
 
+import math
+import statistics
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any, Generic, NoReturn, TypeVar
 
 from genpipe._concurrent._feeder import Hub
 from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
 from genpipe._concurrent._outlet import StageOutlet
-from genpipe._errors import SKIPPED
+from genpipe._core import Stage, call_repr
+from genpipe._errors import SKIPPED, OnError, Policy, RetryOn
+from genpipe._validate import check_int
 
 T = TypeVar("T")
 
@@ -32,6 +36,14 @@ T = TypeVar("T")
 MAX_CHUNK = 256
 #: How long one chunk should take, so its hand-off cost is paid rarely.
 CHUNK_SECONDS = 0.0005
+#: A pool's chunk runs this many times as long as one task's measured
+#: overhead (pickling, the round trip), so that overhead is under 5 %.
+AMORTISE = 20
+#: How many recent overhead measurements the estimate is the median of.
+OVERHEAD_SAMPLES = 9
+#: A pool gets at most this many tasks per worker at once: one running, one
+#: ready to start the moment it ends.
+TASKS_PER_WORKER = 2
 #: The adaptive read-ahead starts at this many items per worker ...
 START_PER_WORKER = 2
 #: ... and never goes past this many.
@@ -41,11 +53,15 @@ CAP_PER_WORKER = 2 * MAX_CHUNK
 class Chunk:
     """Contiguous items claimed together, and what became of them."""
 
-    __slots__ = ("done", "error", "items", "results", "seq")
+    __slots__ = ("done", "error", "items", "queued", "results", "seq", "submitted")
 
     def __init__(self, seq: int, items: list[Any]) -> None:
         self.seq = seq
         self.items = items
+        #: When a dispatcher sent it to a pool, and how many tasks were then
+        #: in flight (itself included): what its round trip is measured from.
+        self.submitted = 0.0
+        self.queued = 0
         #: Results so far (ordered runs); the consumer takes from the left.
         self.results: deque[Any] = deque()
         #: Set under the crew's lock once every item was dealt with.
@@ -96,6 +112,7 @@ class MapEngine:
         *,
         ordered: bool,
         maxsize: int | None,
+        chunksize: int | None = None,
     ) -> None:
         self.crew = crew
         self.backend = backend
@@ -103,14 +120,24 @@ class MapEngine:
         self.ordered = ordered
         workers = backend.workers
         self.workers = workers
+        self.chunksize = chunksize
         self.adaptive = maxsize is None
-        self.cap = CAP_PER_WORKER * workers if maxsize is None else maxsize
-        window = START_PER_WORKER * workers if maxsize is None else maxsize
+        # A fixed chunk size needs room for a chunk per worker and one more each.
+        least = 0 if chunksize is None else 2 * workers * chunksize
+        self.cap = max(CAP_PER_WORKER * workers, least) if maxsize is None else maxsize
+        window = max(START_PER_WORKER * workers, least) if maxsize is None else maxsize
         self.hub = Hub(crew, limit=self.cap, feeders=1)
         self.hub.window = window
         self.max_chunk = self._max_chunk_for(window)
         #: Seconds per call, as last measured; 0 until a chunk was timed.
         self.per_item = 0.0
+        #: A pool's cost per task beyond its calls (median of recent rounds).
+        self.task_overhead = 0.0
+        self._overheads: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        #: A pool's tasks submitted and not yet settled, and their bound.
+        self.tasks = 0
+        self.max_tasks = TASKS_PER_WORKER * workers
+        self._dispatcher: Worker | None = None
         self.next_seq = 0
         self.settled = 0
         #: Set at the first failure: no chunk is claimed after it, since its
@@ -128,12 +155,18 @@ class MapEngine:
         self.backend.stop()
 
     def _max_chunk_for(self, window: int) -> int:
+        if self.chunksize is not None:
+            return max(1, min(self.chunksize, window))
         return max(1, min(MAX_CHUNK, window // (2 * self.workers)))
 
     # -- claiming work ----------------------------------------------------
 
-    def claim(self, worker: Worker, size: int) -> Chunk | None:
-        """Wait for items, then claim up to ``size`` of them; None: stop."""
+    def claim(self, worker: Worker, size: int, idle: int | None = None) -> Chunk | None:
+        """Wait for items, then claim up to ``size`` of them; None: stop.
+
+        ``idle``: how many workers have nothing to do (default: all of them);
+        each is left a share of the items waiting.
+        """
         crew, hub = self.crew, self.hub
         todo = hub.items
         wakeup = worker.wakeup
@@ -143,7 +176,7 @@ class MapEngine:
                     return None
                 if todo:
                     # Leave a share of what is waiting to each other worker.
-                    share = max(1, len(todo) // self.workers)
+                    share = max(1, len(todo) // (idle or self.workers))
                     count = min(size, self.max_chunk, share)
                     items = [todo.popleft() for _ in range(count)]
                     chunk = Chunk(self.next_seq, items)
@@ -170,6 +203,8 @@ class MapEngine:
         hub = self.hub
         if not (self.adaptive and hub.feeders_waiting) or hub.window >= self.cap:
             return
+        if self.per_item == 0:  # nothing timed yet: how wide is unknown
+            return
         wanted = 2 * self.workers * self.chunk_size_for(self.per_item)
         if wanted > hub.window:
             hub.window = min(self.cap, wanted)
@@ -177,10 +212,17 @@ class MapEngine:
             hub.wake_feeders()
 
     def chunk_size_for(self, per_item: float) -> int:
-        """Items per chunk for calls of ``per_item`` seconds: `CHUNK_SECONDS` each."""
+        """Items per chunk for calls of ``per_item`` seconds.
+
+        A chunk takes `CHUNK_SECONDS`, or `AMORTISE` times a pool's measured
+        per-task overhead if that is longer; ``chunksize=`` fixes it instead.
+        """
+        if self.chunksize is not None:
+            return self.chunksize
         if per_item <= 0:
             return MAX_CHUNK
-        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / per_item)))
+        seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
+        return max(1, min(MAX_CHUNK, int(seconds / per_item)))
 
     # -- running chunks here (genpipe's worker threads) -------------------
 
@@ -231,10 +273,28 @@ class MapEngine:
         ``submit`` must arrange for `settle_outcomes` to be called with the
         chunk's outcomes when the pool is done with it.
         """
+        self._dispatcher = worker
+        crew = self.crew
+        size = 1
         try:
-            while (
-                chunk := self.claim(worker, self.chunk_size_for(self.per_item))
-            ) is not None:
+            while True:
+                while self.tasks >= self.max_tasks and not crew.stopping:
+                    worker.wakeup.wait()
+                # Growing by doubling, so early round trips (a worker's
+                # start-up) cannot make the first chunks too big to share.
+                wanted = self.chunk_size_for(self.per_item)
+                size = min(wanted, 2 * size, self.max_chunk)
+                if self.chunksize is not None:
+                    size = min(self.chunksize, self.max_chunk)
+                self._gather(worker, size)
+                idle = max(1, self.workers - self.tasks)
+                chunk = self.claim(worker, size, idle)
+                if chunk is None:
+                    break
+                with crew.lock:
+                    self.tasks += 1
+                    chunk.queued = self.tasks
+                chunk.submitted = time.perf_counter()
                 worker.busy = True
                 submit(chunk)
                 worker.busy = False
@@ -242,13 +302,43 @@ class MapEngine:
             worker.busy = False
             self._wake_consumer()
 
+    def _gather(self, worker: Worker, size: int) -> None:
+        # While every worker has a task, the dispatcher can wait for a full
+        # chunk: a short one would pay a task's overhead for fewer items.
+        # Never past that, so a slow upstream's items do not wait for more.
+        crew, hub = self.crew, self.hub
+        while True:
+            with crew.lock:
+                if (
+                    len(hub.items) >= size
+                    or self.tasks < self.workers
+                    or hub.open_feeders == 0
+                    or hub.feeders_waiting  # the window is full
+                    or crew.stopping
+                ):
+                    return
+                hub.readers_waiting.append(worker.wakeup)
+            worker.wakeup.wait()
+
     def settle_outcomes(
-        self, chunk: Chunk, results: list[Any], failure: BaseException | None
+        self,
+        chunk: Chunk,
+        results: list[Any],
+        failure: BaseException | None,
+        seconds: float | None = None,
     ) -> None:
         """A pool finished ``chunk``: ``results`` in order, then maybe a ``failure``.
 
-        The failure belongs to the item after the last result.
+        The failure belongs to the item after the last result. ``seconds``:
+        how long the calls took where they ran, if known; it and the round
+        trip measure the pool's per-task overhead, which sizes later chunks.
         """
+        if seconds is not None and results and failure is None:
+            self._timed(chunk, seconds)
+        with self.crew.lock:
+            self.tasks -= 1
+        if self._dispatcher is not None:
+            self._dispatcher.wakeup.wake()
         publish = chunk.results.append if self.ordered else self.outputs.append
         for result in results:
             if result is not SKIPPED:
@@ -260,6 +350,16 @@ class MapEngine:
             )
             error = self._failed(failure, failed)
         self._settle(chunk, error)
+
+    def _timed(self, chunk: Chunk, seconds: float) -> None:
+        # Tasks queued ahead of this one on the same worker lengthened its
+        # round trip by about one round each; take them out.
+        rounds = math.ceil(chunk.queued / self.workers)
+        round_trip = time.perf_counter() - chunk.submitted
+        overheads = self._overheads
+        overheads.append(max(0.0, round_trip / rounds - seconds))
+        self.task_overhead = statistics.median(overheads)
+        self.per_item = seconds / len(chunk.items)
 
     # -- handing over -----------------------------------------------------
 
@@ -431,3 +531,64 @@ def _has_news(chunk: Chunk) -> bool:
 def open_map(engine: MapEngine) -> StageOutlet[Any]:
     """The consumer's end for ``engine``'s run, ordered or not."""
     return OrderedOutlet(engine) if engine.ordered else CompletionOrderOutlet(engine)
+
+
+def map_stage(
+    factory: str,
+    fn: Callable[[Any], Any],
+    make_backend: Callable[[Policy], Backend],
+    *,
+    ordered: bool,
+    maxsize: int | None,
+    chunksize: int | None = None,
+    options: dict[str, object],
+    on_error: OnError,
+    retries: int,
+    backoff: float,
+    retry_on: RetryOn,
+    sleep: Callable[[float], object],
+) -> Stage[Any, Any]:
+    """The stage a ``*_map`` factory returns, ``fn`` run by ``make_backend(policy)``.
+
+    Checks the shared arguments, names the stage after the non-default
+    options (``options`` holds the factory's own), and gives it an eager face
+    that calls ``fn`` in this process, with the same error options.
+    """
+    if maxsize is not None:
+        check_int(factory, "maxsize", maxsize, minimum=1)
+    if chunksize is not None:
+        check_int(factory, "chunksize", chunksize, minimum=1)
+    policy = Policy(
+        factory,
+        on_error=on_error,
+        retries=retries,
+        backoff=backoff,
+        retry_on=retry_on,
+        sleep=sleep,
+    )
+    shown = dict(options)
+    if not ordered:
+        shown["ordered"] = False
+    if maxsize is not None:
+        shown["maxsize"] = maxsize
+    if chunksize is not None:
+        shown["chunksize"] = chunksize
+    label = call_repr(factory, fn, **shown, **policy.options())
+    call = fn if policy.is_plain else policy.guard(fn)
+
+    def lazy(items: Iterable[Any]) -> Iterator[Any]:
+        engine = MapEngine(
+            Crew(label),
+            make_backend(policy),
+            call,
+            ordered=ordered,
+            maxsize=maxsize,
+            chunksize=chunksize,
+        )
+        return open_map(engine)
+
+    def reference(items: list[Any]) -> list[Any]:
+        results = [call(item) for item in items]
+        return [r for r in results if r is not SKIPPED]
+
+    return Stage(lazy, reference, label, comparison="exact" if ordered else "multiset")

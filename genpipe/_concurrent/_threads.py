@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Literal, TypeVar
 
-from genpipe._concurrent._engine import Backend, MapEngine, open_map
-from genpipe._concurrent._lifecycle import Crew
-from genpipe._core import Stage, call_repr
-from genpipe._errors import SKIPPED, Policy, RetryOn
+from genpipe._concurrent._engine import Backend, MapEngine, map_stage
+from genpipe._core import Stage
+from genpipe._errors import RetryOn
 from genpipe._validate import check_callable, check_int
 
 T = TypeVar("T")
@@ -75,34 +74,16 @@ def thread_map(
     """
     check_callable("thread_map", "fn", fn)
     check_int("thread_map", "workers", workers, minimum=1)
-    if maxsize is not None:
-        check_int("thread_map", "maxsize", maxsize, minimum=1)
-    policy = Policy(
+    return map_stage(
         "thread_map",
+        fn,
+        lambda _: ThreadBackend(workers),
+        ordered=ordered,
+        maxsize=maxsize,
+        options={} if workers == 4 else {"workers": workers},
         on_error=on_error,
         retries=retries,
         backoff=backoff,
         retry_on=retry_on,
         sleep=sleep,
     )
-    options: dict[str, object] = {}
-    if workers != 4:
-        options["workers"] = workers
-    if not ordered:
-        options["ordered"] = False
-    if maxsize is not None:
-        options["maxsize"] = maxsize
-    label = call_repr("thread_map", fn, **options, **policy.options())
-    call = fn if policy.is_plain else policy.guard(fn)
-
-    def lazy(items: Iterable[T]) -> Iterator[U]:
-        engine = MapEngine(
-            Crew(label), ThreadBackend(workers), call, ordered=ordered, maxsize=maxsize
-        )
-        return open_map(engine)
-
-    def reference(items: list[T]) -> list[U]:
-        results = [call(item) for item in items]
-        return [r for r in results if r is not SKIPPED]
-
-    return Stage(lazy, reference, label, comparison="exact" if ordered else "multiset")
