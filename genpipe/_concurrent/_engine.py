@@ -458,6 +458,8 @@ class OrderedOutlet(_MapOutlet[T]):
                 if chunk.results:
                     return chunk.results.popleft()  # type: ignore[no-any-return]
                 if not done:
+                    if crew.stopping:  # a pool drops the chunks it was running
+                        self._ended()
                     self._wait(partial(_has_news, chunk))
                     continue
                 if chunk.error is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -29,16 +30,32 @@ class ProcessBackend(ExecutorBackend):
         super().__init__(None, workers, fn, policy)
         self._context = context
         self._pool: ProcessPoolExecutor | None = None
+        self._reaper: threading.Thread | None = None
 
     def start(self, engine: MapEngine) -> None:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
         self._executor = self._pool
         super().start(engine)
+        if engine.crew.stopping:  # stopped from another thread meanwhile
+            self.stop()
+
+    def stop(self) -> None:
+        super().stop()
+        # Shutting the pool down blocks, and a finaliser may be calling: a
+        # thread of its own does it, which `join` waits for.
+        if self._pool is not None and self._reaper is None:
+            self._reaper = threading.Thread(
+                target=self._shut_down, name="genpipe-pool-reaper", daemon=True
+            )
+            self._reaper.start()
 
     def join(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
+        if self._reaper is not None:
+            self._reaper.join()
+
+    def _shut_down(self) -> None:
+        pool = self._pool
+        assert pool is not None
         # Taken before shutdown(), which forgets them.
         processes = list((getattr(pool, "_processes", None) or {}).values())
         if self.running():
@@ -48,7 +65,6 @@ class ProcessBackend(ExecutorBackend):
         pool.shutdown(wait=True, cancel_futures=True)
         for process in processes:
             process.join()
-
 
 def _context_of(mp_context: BaseContext | str | None) -> BaseContext:
     if mp_context is None:
