@@ -130,18 +130,22 @@ def shared_thread_pool() -> ThreadPoolExecutor:
 
 @functools.cache
 def shared_process_pool() -> ProcessPoolExecutor:
-    """One process pool (2 workers) for every test that passes one: pools start slowly."""
+    """One 2-worker process pool for every test that passes one: pools start slowly."""
     pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"))
     atexit.register(pool.shutdown)
     return pool
 
 
 def stray_children() -> list[multiprocessing.process.BaseProcess]:
-    """Child processes alive now, other than the shared pool's workers."""
+    """Child processes alive now, other than the shared pool's and Dask's workers."""
     shared = set()
     if shared_process_pool.cache_info().currsize:
         shared = {p.pid for p in (shared_process_pool()._processes or {}).values()}
-    return [p for p in multiprocessing.active_children() if p.pid not in shared]
+    return [
+        p
+        for p in multiprocessing.active_children()
+        if p.pid not in shared and not p.name.startswith("Dask")
+    ]
 
 
 #: Every concurrent stage over ints, as (id, factory) pairs for parametrize.

@@ -66,6 +66,7 @@ class ProcessBackend(ExecutorBackend):
         for process in processes:
             process.join()
 
+
 def _context_of(mp_context: BaseContext | str | None) -> BaseContext:
     if mp_context is None:
         # Never fork by default: this process runs threads (genpipe's own at
