@@ -1,6 +1,15 @@
 """``python -m benchmarks``: every workload, in order; see `benchmarks.runner`."""
 
-from benchmarks import chain, early_stop, etl, handoff, io_bound, memory, thread_map
+from benchmarks import (
+    chain,
+    early_stop,
+    etl,
+    handoff,
+    io_bound,
+    memory,
+    processes,
+    thread_map,
+)
 from benchmarks.runner import main
 
 main(
@@ -9,6 +18,7 @@ main(
         "handoff": handoff.run,
         "thread_map": thread_map.run,
         "io_bound": io_bound.run,
+        "processes": processes.run,
         "memory": memory.run,
         "early_stop": early_stop.run,
         "etl": etl.run,
