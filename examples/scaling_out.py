@@ -36,7 +36,7 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     address = os.environ.get("GENPIPE_SCHEDULER")
-    cluster = None if address else LocalCluster(n_workers=2, dashboard_address=None)
+    cluster = None if address else LocalCluster(n_workers=2, dashboard_address=":0")
     with Client(address or cluster) as client:
         print("dask:     ", total(gp.executor_map(checksum, client.get_executor())))
     if cluster is not None:
