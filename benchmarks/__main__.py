@@ -9,6 +9,7 @@ from benchmarks import (
     handoff,
     io_bound,
     memory,
+    processes,
     readahead,
     thread_map,
 )
@@ -23,6 +24,7 @@ main(
         "io_bound": io_bound.run,
         "async_io": async_io.run,
         "cpu_bound": cpu_bound.run,
+        "processes": processes.run,
         "memory": memory.run,
         "early_stop": early_stop.run,
         "etl": etl.run,

@@ -6,6 +6,8 @@
 """
 
 from genpipe._concurrent._asyncio import async_map as async_map
+from genpipe._concurrent._executor import executor_map as executor_map
+from genpipe._concurrent._processes import process_map as process_map
 from genpipe._concurrent._producers import buffer as buffer
 from genpipe._concurrent._producers import merge as merge
 from genpipe._concurrent._threads import thread_map as thread_map
@@ -84,6 +86,7 @@ __all__ = [
     "drain",
     "drop_while",
     "enumerate",
+    "executor_map",
     "filter",
     "first",
     "flat_map",
@@ -97,6 +100,7 @@ __all__ = [
     "merge",
     "pairwise",
     "pipeline",
+    "process_map",
     "progress",
     "read_csv",
     "read_jsonl",

@@ -226,6 +226,16 @@ class Policy:
             shown["retry_on"] = self.retry_on
         return shown
 
+    def retrying(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``fn`` with the retries, raising the last failure; it pickles if ``fn`` does.
+
+        A pool runs this next to the call, and applies `recover` where the
+        results arrive.
+        """
+        if not self.retries:
+            return fn
+        return Retrying(fn, self.retries, self.backoff, self.retry_on, self.sleep)
+
     def guard(
         self, fn: Callable[..., Any], *, collect: bool = False
     ) -> Callable[..., Any]:
@@ -260,10 +270,7 @@ class Policy:
 
         None: no retry is left for it, so `recover` decides.
         """
-        if attempt < self.retries and isinstance(exc, self.retry_on):
-            delay: float = self.backoff * 2**attempt
-            return delay
-        return None
+        return retry_delay(self.retries, self.backoff, self.retry_on, exc, attempt)
 
     def pairs(
         self, fn: Callable[[Any], Any], items: Iterable[Any], *, collect: bool = False
@@ -343,6 +350,58 @@ def refuse_options(factory: str, options: ErrorOptions[Any, Any], when: str) -> 
         raise ValueError(
             f"{factory}() takes error options ({', '.join(options)}) only {when}"
         )
+
+
+def retry_delay(
+    retries: int,
+    backoff: float,
+    retry_on: tuple[type[Exception], ...],
+    exc: Exception,
+    attempt: int,
+) -> float | None:
+    """The one retry rule: seconds to wait before retry ``attempt`` + 1, or None.
+
+    ``attempt`` counts from 0; None means no retry is left for ``exc``.
+    """
+    if attempt < retries and isinstance(exc, retry_on):
+        delay: float = backoff * 2**attempt
+        return delay
+    return None
+
+
+class Retrying:
+    """A function called again after a failure it may retry, with a doubling pause."""
+
+    __slots__ = ("backoff", "fn", "retries", "retry_on", "sleep")
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        retries: int,
+        backoff: float,
+        retry_on: tuple[type[Exception], ...],
+        sleep: Callable[[float], object],
+    ) -> None:
+        self.fn = fn
+        self.retries = retries
+        self.backoff = backoff
+        self.retry_on = retry_on
+        self.sleep = sleep
+
+    def __call__(self, item: Any) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self.fn(item)
+            except Exception as exc:
+                delay = retry_delay(
+                    self.retries, self.backoff, self.retry_on, exc, attempt
+                )
+                if delay is None:
+                    raise
+                if delay:
+                    self.sleep(delay)
+                attempt += 1
 
 
 def _exception_types(factory: str, retry_on: RetryOn) -> tuple[type[Exception], ...]:

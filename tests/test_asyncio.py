@@ -71,7 +71,7 @@ def test_bad_arguments_fail_at_build_time() -> None:
 def test_async_callable_object_is_accepted_and_options_show_in_repr() -> None:
     calls = CountingCalls(block_from=99)
     stage = gp.async_map(calls, concurrency=2, ordered=False, timeout=5)
-    assert repr(stage).endswith(", concurrency=2, ordered=False, timeout=5.0)")
+    assert repr(stage).endswith(", concurrency=2, timeout=5.0, ordered=False)")
     assert sorted(stage(range(5))) == [0, 1, 2, 3, 4]
 
 

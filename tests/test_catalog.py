@@ -79,6 +79,8 @@ REPRS = [
     "interval(1.5)",
     "thread_map(double)",
     "async_map(awaited)",
+    "process_map(double)",
+    "process_map(double, workers=2, chunksize=8, on_error='skip')",
     "async_map(awaited, concurrency=4, ordered=False)",
     "thread_map(double, workers=8)",
     "map(str) | thread_map(double, ordered=False)",
@@ -123,6 +125,10 @@ REPRS_OF_WHAT_IS_WRAPPED = {
     "stage(double)": "double",
     "stage(double, name='twice()')": "twice()",
     "pipeline(map(double), take(2))": "map(double) | take(2)",
+    "executor_map(double, pool, ordered=False)": (
+        "executor_map(double, executor=ThreadPoolExecutor(max_workers=2), "
+        "ordered=False)"
+    ),
 }
 
 
@@ -229,6 +235,13 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
     "interval(1, clock=1)": (TypeError, "needs a callable for clock, got 1"),
     "thread_map(42)": (TypeError, "needs a callable for fn, got 42"),
     "async_map(abs)": (TypeError, "needs an async def function, got abs"),
+    "process_map(lambda n: n)": (TypeError, "sends fn to worker processes, so it"),
+    "process_map(double, workers=0)": (ValueError, "needs workers >= 1, got 0"),
+    "process_map(double, chunksize=0)": (ValueError, "needs chunksize >= 1, got 0"),
+    "executor_map(double, 3)": (
+        TypeError,
+        "needs executor to be a concurrent.futures.Executor",
+    ),
     "async_map(awaited, concurrency=0)": (
         ValueError,
         "needs concurrency >= 1, got 0",
@@ -422,6 +435,8 @@ NOT_DRAWN = {
     "pipeline": "it chains stages that are drawn themselves",
     "stage_of": "an identity for the type checker: it computes nothing to test",
     "async_map": "its own lazy == eager property is in tests/test_asyncio.py",
+    "process_map": "its own lazy == eager property is in tests/test_processes.py",
+    "executor_map": "it needs an executor: tests/test_processes.py covers it",
     "progress": "it needs the optional tqdm and draws on a terminal",
 }
 

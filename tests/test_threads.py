@@ -23,6 +23,7 @@ from tests.threads_support import (
     endless,
     flat,
     same,
+    stray_children,
     wait_until,
 )
 
@@ -44,6 +45,7 @@ def flat_one(item: object) -> object:
 def assert_all_threads_joined() -> None:
     alive = wait_for_no_genpipe_threads(1.0)
     assert not alive, f"still running: {[t.name for t in alive]}"
+    assert stray_children() == []
 
 
 @each_stage

@@ -26,7 +26,7 @@ from genpipe._concurrent._lifecycle import POLL_SECONDS, Crew, Wakeup, Worker
 from genpipe._concurrent._producers import _BufferOutlet
 from genpipe._core import Base, Source, Stage, describe
 from genpipe._errors import Policy, RetryOn
-from genpipe._validate import check_callable, check_seconds
+from genpipe._validate import check_callable, check_int, check_seconds
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -293,8 +293,13 @@ def async_map(
             f"async_map() needs an async def function, got {describe(fn)}, "
             f"which is not one; for a plain function use thread_map({describe(fn)})"
         )
+    check_int("async_map", "concurrency", concurrency, minimum=1)
+    options: dict[str, object] = (
+        {} if concurrency == 16 else {"concurrency": concurrency}
+    )
     if timeout is not None:
         timeout = check_seconds("async_map", "timeout", timeout, allow_zero=False)
+        options["timeout"] = timeout
     policy = Policy(
         "async_map",
         on_error=on_error,
@@ -313,13 +318,12 @@ def async_map(
         "async_map",
         fn,
         lambda: AsyncBackend(concurrency, call),
-        size=("concurrency", concurrency, 16),
         ordered=ordered,
         maxsize=maxsize,
         policy=policy,
         call=call,
         reference_call=one_at_a_time,
-        options={} if timeout is None else {"timeout": timeout},
+        options=options,
     )
 
 

@@ -14,6 +14,8 @@ and how the run ends; a backend only runs chunks.
 
 from __future__ import annotations
 
+import math
+import statistics
 import time
 from abc import ABC, abstractmethod
 from collections import deque
@@ -34,6 +36,14 @@ T = TypeVar("T")
 MAX_CHUNK = 256
 #: How long one chunk should take, so its hand-off cost is paid rarely.
 CHUNK_SECONDS = 0.0005
+#: A pool's chunk runs this many times as long as one task's measured
+#: overhead (pickling, the round trip), so that overhead is under 5 %.
+AMORTISE = 20
+#: How many recent overhead measurements the estimate is the median of.
+OVERHEAD_SAMPLES = 9
+#: A pool gets at most this many tasks per worker at once: one running, one
+#: ready to start the moment it ends.
+TASKS_PER_WORKER = 2
 #: The adaptive read-ahead starts at this many items per worker ...
 START_PER_WORKER = 2
 #: ... and never goes past this many.
@@ -43,11 +53,15 @@ CAP_PER_WORKER = 2 * MAX_CHUNK
 class Chunk:
     """Contiguous items claimed together, and what became of them."""
 
-    __slots__ = ("done", "error", "items", "results", "seq")
+    __slots__ = ("done", "error", "items", "queued", "results", "seq", "submitted")
 
     def __init__(self, seq: int, items: list[Any]) -> None:
         self.seq = seq
         self.items = items
+        #: When a dispatcher sent it to a pool, and how many tasks were then
+        #: in flight (itself included): what its round trip is measured from.
+        self.submitted = 0.0
+        self.queued = 0
         #: Results so far (ordered runs); the consumer takes from the left.
         self.results: deque[Any] = deque()
         #: Set under the crew's lock once every item was dealt with.
@@ -114,6 +128,7 @@ class MapEngine:
         *,
         ordered: bool,
         maxsize: int | None,
+        chunksize: int | None = None,
     ) -> None:
         self.crew = crew
         self.backend = backend
@@ -121,14 +136,24 @@ class MapEngine:
         self.ordered = ordered
         workers = backend.workers
         self.workers = workers
+        self.chunksize = chunksize
         self.adaptive = maxsize is None
-        self.cap = CAP_PER_WORKER * workers if maxsize is None else maxsize
-        window = START_PER_WORKER * workers if maxsize is None else maxsize
+        # A fixed chunk size needs room for a chunk per worker and one more each.
+        least = 0 if chunksize is None else 2 * workers * chunksize
+        self.cap = max(CAP_PER_WORKER * workers, least) if maxsize is None else maxsize
+        window = max(START_PER_WORKER * workers, least) if maxsize is None else maxsize
         self.hub = Hub(crew, limit=self.cap, feeders=1)
         self.hub.window = window
         self.max_chunk = self._max_chunk_for(window)
         #: Seconds per call, as last measured; 0 until a chunk was timed.
         self.per_item = 0.0
+        #: A pool's cost per task beyond its calls (median of recent rounds).
+        self.task_overhead = 0.0
+        self._overheads: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        #: A pool's tasks submitted and not yet settled, and their bound.
+        self.tasks = 0
+        self.max_tasks = TASKS_PER_WORKER * workers
+        self._dispatcher: Worker | None = None
         self.next_seq = 0
         self.settled = 0
         #: Set at the first failure: no chunk is claimed after it, since its
@@ -146,6 +171,8 @@ class MapEngine:
         self.backend.stop()
 
     def _max_chunk_for(self, window: int) -> int:
+        if self.chunksize is not None:
+            return max(1, min(self.chunksize, window))
         # Room for at least two chunks per worker, or, when one chunk feeds
         # every worker, for four chunks in all, so a chunk that waits on its
         # slowest item never leaves the workers without the next one.
@@ -154,8 +181,12 @@ class MapEngine:
 
     # -- claiming work ----------------------------------------------------
 
-    def claim(self, worker: Worker, size: int) -> Chunk | None:
-        """Wait for items, then claim up to ``size`` of them; None: stop."""
+    def claim(self, worker: Worker, size: int, idle: int | None = None) -> Chunk | None:
+        """Wait for items, then claim up to ``size`` of them; None: stop.
+
+        ``idle``: how many workers have nothing to do (default: all of them);
+        each is left a share of the items waiting.
+        """
         crew, hub = self.crew, self.hub
         todo = hub.items
         wakeup = worker.wakeup
@@ -165,8 +196,8 @@ class MapEngine:
                     return None
                 if todo:
                     # Leave a share of what is waiting to each other worker.
-                    claimers = 1 if self.backend.spreads_chunks else self.workers
-                    share = max(1, len(todo) // claimers)
+                    claimers = 1 if self.backend.spreads_chunks else idle
+                    share = max(1, len(todo) // (claimers or self.workers))
                     count = min(size, self.max_chunk, share)
                     items = [todo.popleft() for _ in range(count)]
                     chunk = Chunk(self.next_seq, items)
@@ -193,6 +224,8 @@ class MapEngine:
         hub = self.hub
         if not (self.adaptive and hub.feeders_waiting) or hub.window >= self.cap:
             return
+        if self.per_item == 0:  # nothing timed yet: how wide is unknown
+            return
         wanted = 2 * self.workers * self.chunk_size_for(self.per_item)
         if wanted > hub.window:
             hub.window = min(self.cap, wanted)
@@ -200,10 +233,17 @@ class MapEngine:
             hub.wake_feeders()
 
     def chunk_size_for(self, per_item: float) -> int:
-        """Items per chunk for calls of ``per_item`` seconds: `CHUNK_SECONDS` each."""
+        """Items per chunk for calls of ``per_item`` seconds.
+
+        A chunk takes `CHUNK_SECONDS`, or `AMORTISE` times a pool's measured
+        per-task overhead if that is longer; ``chunksize=`` fixes it instead.
+        """
+        if self.chunksize is not None:
+            return self.chunksize
         if per_item <= 0:
             return MAX_CHUNK
-        return max(1, min(MAX_CHUNK, int(CHUNK_SECONDS / per_item)))
+        seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
+        return max(1, min(MAX_CHUNK, int(seconds / per_item)))
 
     # -- running chunks here (genpipe's worker threads) -------------------
 
@@ -257,8 +297,30 @@ class MapEngine:
         ``submit`` must arrange for `settle_outcomes` to be called with the
         chunk's outcomes when the pool is done with it.
         """
+        self._dispatcher = worker
+        crew = self.crew
+        size = 1
         try:
-            while (chunk := self.claim(worker, self._dispatch_size())) is not None:
+            while True:
+                while self.tasks >= self.max_tasks and not crew.stopping:
+                    worker.wakeup.wait()
+                # Growing by doubling, so early round trips (a worker's
+                # start-up) cannot make the first chunks too big to share.
+                wanted = self.chunk_size_for(self.per_item)
+                size = min(wanted, 2 * size, self.max_chunk)
+                if self.chunksize is not None:
+                    size = min(self.chunksize, self.max_chunk)
+                elif self.backend.spreads_chunks:
+                    size = self.max_chunk
+                self._gather(worker, size)
+                idle = max(1, self.workers - self.tasks)
+                chunk = self.claim(worker, size, idle)
+                if chunk is None:
+                    break
+                with crew.lock:
+                    self.tasks += 1
+                    chunk.queued = self.tasks
+                chunk.submitted = time.perf_counter()
                 worker.busy = True
                 submit(chunk)
                 worker.busy = False
@@ -266,18 +328,43 @@ class MapEngine:
             worker.busy = False
             self._wake_consumer()
 
-    def _dispatch_size(self) -> int:
-        if self.backend.spreads_chunks:
-            return self.max_chunk
-        return self.chunk_size_for(self.per_item)
+    def _gather(self, worker: Worker, size: int) -> None:
+        # While every worker has a task, the dispatcher can wait for a full
+        # chunk: a short one would pay a task's overhead for fewer items.
+        # Never past that, so a slow upstream's items do not wait for more.
+        crew, hub = self.crew, self.hub
+        while True:
+            with crew.lock:
+                if (
+                    len(hub.items) >= size
+                    or self.tasks < self.workers
+                    or hub.open_feeders == 0
+                    or hub.feeders_waiting  # the window is full
+                    or crew.stopping
+                ):
+                    return
+                hub.readers_waiting.append(worker.wakeup)
+            worker.wakeup.wait()
 
     def settle_outcomes(
-        self, chunk: Chunk, results: list[Any], failure: BaseException | None
+        self,
+        chunk: Chunk,
+        results: list[Any],
+        failure: BaseException | None,
+        seconds: float | None = None,
     ) -> None:
         """A pool finished ``chunk``: ``results`` in order, then maybe a ``failure``.
 
-        The failure belongs to the item after the last result.
+        The failure belongs to the item after the last result. ``seconds``:
+        how long the calls took where they ran, if known; it and the round
+        trip measure the pool's per-task overhead, which sizes later chunks.
         """
+        if seconds is not None and results and failure is None:
+            self._timed(chunk, seconds)
+        with self.crew.lock:
+            self.tasks -= 1
+        if self._dispatcher is not None:
+            self._dispatcher.wakeup.wake()
         publish = chunk.results.append if self.ordered else self.outputs.append
         for result in results:
             if result is not SKIPPED:
@@ -289,6 +376,16 @@ class MapEngine:
             )
             error = self._failed(failure, failed)
         self._settle(chunk, error)
+
+    def _timed(self, chunk: Chunk, seconds: float) -> None:
+        # Tasks queued ahead of this one on the same worker lengthened its
+        # round trip by about one round each; take them out.
+        rounds = math.ceil(chunk.queued / self.workers)
+        round_trip = time.perf_counter() - chunk.submitted
+        overheads = self._overheads
+        overheads.append(max(0.0, round_trip / rounds - seconds))
+        self.task_overhead = statistics.median(overheads)
+        self.per_item = seconds / len(chunk.items)
 
     # -- handing over -----------------------------------------------------
 
@@ -386,6 +483,8 @@ class OrderedOutlet(_MapOutlet[T]):
                 if chunk.results:
                     return chunk.results.popleft()  # type: ignore[no-any-return]
                 if not done:
+                    if crew.stopping:  # a pool drops the chunks it was running
+                        self._ended()
                     self._wait(partial(_has_news, chunk))
                     continue
                 if chunk.error is not None:
@@ -464,43 +563,46 @@ def map_stage(
     fn: Callable[..., Any],
     backend: Callable[[], Backend],
     *,
-    size: tuple[str, int, int],
     ordered: bool,
     maxsize: int | None,
     policy: Policy,
-    call: Callable[[Any], Any],
+    call: Callable[[Any], Any] | None = None,
     reference_call: Callable[[Any], Any] | None = None,
+    chunksize: int | None = None,
     options: dict[str, object] | None = None,
 ) -> Stage[Any, Any]:
     """A ``*_map`` stage: its checks, its repr, a fresh engine per run, its eager face.
 
-    ``size`` is the backend's size parameter as (name, value, default), e.g.
-    ``("workers", 8, 4)``; ``call`` is what the backend runs per item (the
-    policy's guard already applied) and ``reference_call`` what the eager
-    face runs (``call`` unless given); ``options`` are further non-default
-    options for the repr.
+    ``call`` is what the backend runs per item (default: ``fn`` under
+    ``policy``'s guard) and ``reference_call`` what the eager face runs
+    (default: ``call``); ``options`` are the factory's own non-default
+    options, shown first in the repr.
     """
-    name, count, default = size
-    check_int(factory, name, count, minimum=1)
     if maxsize is not None:
         check_int(factory, "maxsize", maxsize, minimum=1)
-    shown: dict[str, object] = {}
-    if count != default:
-        shown[name] = count
+    if chunksize is not None:
+        check_int(factory, "chunksize", chunksize, minimum=1)
+    shown = dict(options or {})
     if not ordered:
         shown["ordered"] = False
     if maxsize is not None:
         shown["maxsize"] = maxsize
-    shown.update(options or {})
+    if chunksize is not None:
+        shown["chunksize"] = chunksize
     label = call_repr(factory, fn, **shown, **policy.options())
+    run_call = call if call is not None else fn if policy.is_plain else policy.guard(fn)
+    one = run_call if reference_call is None else reference_call
 
     def lazy(items: Iterable[Any]) -> Iterator[Any]:
         engine = MapEngine(
-            Crew(label), backend(), call, ordered=ordered, maxsize=maxsize
+            Crew(label),
+            backend(),
+            run_call,
+            ordered=ordered,
+            maxsize=maxsize,
+            chunksize=chunksize,
         )
         return open_map(engine)
-
-    one = call if reference_call is None else reference_call
 
     def reference(items: list[Any]) -> list[Any]:
         results = [one(item) for item in items]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import Literal, TypeVar
+from typing import TypeVar, Unpack
 
 from genpipe._concurrent._engine import Backend, MapEngine, map_stage
 from genpipe._core import Stage
-from genpipe._errors import Policy, RetryOn
-from genpipe._validate import check_callable
+from genpipe._errors import ErrorOptions, Policy
+from genpipe._validate import check_callable, check_int
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -36,11 +35,7 @@ def thread_map(
     *,
     ordered: bool = True,
     maxsize: int | None = None,
-    on_error: Literal["raise", "skip"] | Callable[[Exception, T], U] = "raise",
-    retries: int = 0,
-    backoff: float = 0.0,
-    retry_on: RetryOn = Exception,
-    sleep: Callable[[float], object] = time.sleep,
+    **errors: Unpack[ErrorOptions[T, U]],
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item in ``workers`` threads at once.
 
@@ -60,7 +55,8 @@ def thread_map(
     An explicit ``maxsize`` is a hard bound on items read from upstream and
     not yet yielded: a slow consumer makes the stage stop reading.
 
-    Error options work as in `map`. An exception raised by ``fn`` reaches the
+    The `ErrorOptions` (``on_error``, ``retries``, ...) work as in `map`. An
+    exception raised by ``fn`` reaches the
     consumer as the same object, with a note naming the stage and the item;
     with ``ordered=True`` every earlier result is yielded first. Threads
     start at the first ``next()`` and end with the run.
@@ -73,21 +69,13 @@ def thread_map(
     [0, 1, 4, 9, 16, 25]
     """
     check_callable("thread_map", "fn", fn)
-    policy = Policy(
-        "thread_map",
-        on_error=on_error,
-        retries=retries,
-        backoff=backoff,
-        retry_on=retry_on,
-        sleep=sleep,
-    )
+    check_int("thread_map", "workers", workers, minimum=1)
     return map_stage(
         "thread_map",
         fn,
         lambda: ThreadBackend(workers),
-        size=("workers", workers, 4),
         ordered=ordered,
         maxsize=maxsize,
-        policy=policy,
-        call=fn if policy.is_plain else policy.guard(fn),
+        policy=Policy("thread_map", **errors),
+        options={} if workers == 4 else {"workers": workers},
     )
