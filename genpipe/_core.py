@@ -8,10 +8,25 @@ import threading
 import types
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Generic, Literal, TypeVar, get_args, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    TextIO,
+    TypeVar,
+    get_args,
+    overload,
+)
 
+from genpipe._diagram import mermaid
+from genpipe._live import LiveView, stream_for
+from genpipe._metrics import MetricsTable
 from genpipe._run import Run, open_run
-from genpipe._validate import check_callable
+from genpipe._validate import check_bool, check_callable
+
+if TYPE_CHECKING:
+    from genpipe._errors import Policy
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -126,7 +141,15 @@ class Stage(Generic[In, Out]):
     filter(<lambda>) | map(<lambda>)
     """
 
-    __slots__ = ("_comparison", "_eager", "_label", "_lazy", "_parts")
+    __slots__ = (
+        "_comparison",
+        "_concurrent",
+        "_eager",
+        "_label",
+        "_lazy",
+        "_parts",
+        "_policy",
+    )
 
     _parts: tuple[Stage[Any, Any], ...]
 
@@ -137,11 +160,17 @@ class Stage(Generic[In, Out]):
         label: str,
         *,
         comparison: Comparison = "exact",
+        policy: Policy | None = None,
+        concurrent: bool = False,
     ) -> None:
         self._lazy = lazy
         self._eager = eager
         self._label = label
         self._comparison: Comparison = comparison
+        #: The error options it calls its function under, for metered runs.
+        self._policy = policy
+        #: Whether its runs have threads of their own, for `Source.to_mermaid`.
+        self._concurrent = concurrent
         self._parts = (self,)
 
     @classmethod
@@ -291,11 +320,14 @@ class Source(Generic[Out]):
         self._base = base
         self._stage = stage
 
-    def _open(self, then: Stage[Any, Any] | None = None) -> Run[Any]:
+    def _open(
+        self, then: Stage[Any, Any] | None = None, *, metered: bool = False
+    ) -> Run[Any]:
         parts = parts_of(self._stage)
         if then is not None:
             parts += then._parts
-        return open_run(self._base.open(), parts)
+        label = self._base.label if metered else None
+        return open_run(self._base.open(), parts, metered_as=label)
 
     def __iter__(self) -> Run[Out]:
         return self._open()
@@ -322,7 +354,9 @@ class Source(Generic[Out]):
 
         return AsyncRun(self)
 
-    def open(self) -> AbstractContextManager[Run[Out]]:
+    def open(
+        self, *, metrics: bool = False, progress: bool | TextIO = False
+    ) -> AbstractContextManager[Run[Out]]:
         """Iterate inside a ``with`` block that closes the whole pipeline.
 
         The block gets the pipeline's `Run`. Leaving it — normally, by
@@ -330,12 +364,48 @@ class Source(Generic[Out]):
         and join their threads and generators run their ``finally`` blocks
         right away, instead of at garbage collection.
 
+        ``metrics=True`` counts every stage (see `Run.metrics`), at a few
+        nanoseconds per item per stage; without it nothing is counted.
+        ``progress=True`` also shows the counts live on standard error while
+        the block runs — tqdm bars where tqdm is installed, a status line
+        otherwise — but only when standard error is a terminal; pass a stream
+        (``progress=sys.stdout``) to draw there in any case. Sharp edge: the
+        view refreshes twice a second, so a run shorter than that shows only
+        its final figures.
+
         >>> import genpipe as gp
         >>> with (gp.count() | gp.map(str)).open() as it:
         ...     next(it), next(it)
         ('0', '1')
         """
-        return _closing(self._open)
+        check_bool("open", "metrics", metrics)
+        if not isinstance(progress, bool) and not callable(
+            getattr(progress, "write", None)
+        ):
+            raise TypeError(
+                "open() needs True, False or a stream with write() for progress, "
+                f"got {describe(progress)}"
+            )
+        stream = stream_for(progress)
+        metered = metrics or progress is not False
+        return _closing(lambda: self._open(metered=metered), stream)
+
+    def to_mermaid(self, metrics: MetricsTable | None = None) -> str:
+        """The pipeline as a Mermaid flowchart, for docs, notebooks and reports.
+
+        Sources are rounded, stages square, stages with threads of their own
+        double-edged, and a merge draws its sources feeding it. With a run's
+        ``metrics`` (see `Run.metrics`), each stage shows its counts and each
+        arrow how many items crossed it and how fast.
+
+        >>> import genpipe as gp
+        >>> print((gp.source([1, 2]) | gp.thread_map(str)).to_mermaid(), end="")
+        flowchart LR
+            n0(["source([1, 2])"])
+            n1[["thread_map(str)"]]
+            n0 --> n1
+        """
+        return mermaid(self, metrics)
 
     @property
     def comparison(self) -> Comparison:
@@ -401,6 +471,7 @@ class Base:
         "label",
         "one_shot",
         "open_fresh",
+        "sources",
     )
 
     def __init__(
@@ -412,8 +483,11 @@ class Base:
         materialise: Callable[[], list[Any]] | None = None,
         comparison: Comparison = "exact",
         endless: bool = False,
+        sources: tuple[Source[Any], ...] = (),
     ) -> None:
         self.open_fresh = open_fresh
+        #: The sources it reads at once (a merge's), for `Source.to_mermaid`.
+        self.sources = sources
         self.label = label
         self.one_shot = one_shot
         self.endless = endless
@@ -653,12 +727,22 @@ def _iterator_of(
 
 
 @contextmanager
-def _closing(open_run: Callable[[], Run[Any]]) -> Iterator[Run[Any]]:
+def _closing(
+    open_run: Callable[[], Run[Any]], progress: TextIO | None = None
+) -> Iterator[Run[Any]]:
     run = open_run()
+    view = None
+    if progress is not None and run._meter is not None:
+        view = LiveView(run._meter, progress)
+        view.start()
     try:
         yield run
     finally:
-        run.close()
+        try:
+            run.close()
+        finally:
+            if view is not None:
+                view.stop()
 
 
 def consume_run(run: Run[Any], consume: Callable[[Iterator[Any]], R]) -> R:

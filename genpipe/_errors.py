@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +19,10 @@ from typing import (
 )
 
 from genpipe._core import call_repr, describe
+from genpipe._metrics import Tally
 from genpipe._validate import check_callable, check_int, check_seconds
+
+log = logging.getLogger("genpipe")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -121,6 +125,7 @@ class DeadLetters:
         """Keep ``letter`` and skip its item (raise `Skip`)."""
         with self._lock:
             self._letters.append(letter)
+        log.debug("dead letter: %s", letter.note)
         raise Skip
 
     def __iter__(self) -> Iterator[DeadLetter]:
@@ -179,7 +184,15 @@ SKIPPED: Any = object()
 class Policy:
     """A validated combination of error options for one stage."""
 
-    __slots__ = ("backoff", "factory", "on_error", "retries", "retry_on", "sleep")
+    __slots__ = (
+        "_tallies",
+        "backoff",
+        "factory",
+        "on_error",
+        "retries",
+        "retry_on",
+        "sleep",
+    )
 
     def __init__(self, factory: str, **options: Unpack[ErrorOptions[Any, Any]]) -> None:
         unknown = [name for name in options if name not in _OPTION_NAMES]
@@ -207,6 +220,15 @@ class Policy:
         self.retry_on = _exception_types(factory, options.get("retry_on", Exception))
         self.sleep = options.get("sleep", time.sleep)
         check_callable(factory, "sleep", self.sleep)
+        #: The metered runs of this stage under way, which count its failures.
+        self._tallies: list[Tally] = []
+
+    def observe(self, tally: Tally) -> None:
+        """Count this stage's failures and retries in ``tally`` until `forget`."""
+        self._tallies.append(tally)
+
+    def forget(self, tally: Tally) -> None:
+        self._tallies.remove(tally)
 
     @property
     def is_plain(self) -> bool:
@@ -270,7 +292,11 @@ class Policy:
 
         None: no retry is left for it, so `recover` decides.
         """
-        return retry_delay(self.retries, self.backoff, self.retry_on, exc, attempt)
+        delay = retry_delay(self.retries, self.backoff, self.retry_on, exc, attempt)
+        if delay is not None:
+            for tally in self._tallies:
+                tally.retried()
+        return delay
 
     def pairs(
         self, fn: Callable[[Any], Any], items: Iterable[Any], *, collect: bool = False
@@ -328,7 +354,10 @@ class Policy:
         """
         on_error = self.on_error
         if on_error == "raise":
+            # Counted where it ends the run, if a worker raised it.
             raise exc
+        for tally in self._tallies:
+            tally.failed()
         if on_error == "skip":
             return SKIPPED
         try:

@@ -12,11 +12,19 @@ from __future__ import annotations
 import itertools
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import CancelledError
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from genpipe._concurrent._lifecycle import log
+from genpipe._metrics import (
+    Figures,
+    Meter,
+    MetricsTable,
+    Observed,
+    Tally,
+    counted,
+)
 
 if TYPE_CHECKING:
     from genpipe._core import Stage
@@ -56,6 +64,10 @@ class Outlet(Concurrent):
     def _adopt(self, segment: list[Iterator[Any]]) -> None:
         """Take the iterators this stage's feeder reads (the last) and closes (all)."""
 
+    @abstractmethod
+    def _figures(self) -> Figures:
+        """What the stage measured of itself so far, for a metered run."""
+
 
 # The chain's C-level next() is the whole per-item cost of a plain run.
 class Run(itertools.chain[T], Concurrent):
@@ -80,7 +92,7 @@ class Run(itertools.chain[T], Concurrent):
     'closed'
     """
 
-    __slots__ = ("_iterators", "_members", "_own_from")
+    __slots__ = ("_iterators", "_members", "_meter", "_own_from")
 
     _iterators: list[Iterator[Any]]
     #: The concurrent parts of the chain, in pipeline order.
@@ -88,8 +100,11 @@ class Run(itertools.chain[T], Concurrent):
     #: Index of the first iterator that this run's consumer reads and closes;
     #: the ones before it are closed by a feeder thread.
     _own_from: int
+    _meter: Meter | None
 
-    def __new__(cls, iterators: list[Iterator[Any]]) -> Run[T]:
+    def __new__(
+        cls, iterators: list[Iterator[Any]], meter: Meter | None = None
+    ) -> Run[T]:
         if cls is Run:
             # Reached only once the last iterator is exhausted: a plain run
             # closes its chain then at no cost per item.
@@ -97,12 +112,36 @@ class Run(itertools.chain[T], Concurrent):
         else:
             run = super().__new__(cls, iterators[-1])
         run._iterators = iterators
+        run._meter = meter
         run._members = [it for it in iterators if is_concurrent(it)]
         run._own_from = 0
         for index, it in enumerate(iterators):
             if isinstance(it, Outlet):
                 run._own_from = index
         return run
+
+    def metrics(self) -> MetricsTable:
+        """Each stage's figures so far, in pipeline order; safe from any thread.
+
+        Only a run opened with ``source.open(metrics=True)`` counts: others
+        have no counter, and no cost, so this raises `RuntimeError` for them.
+        Figures keep their final values after the run ends.
+
+        >>> import genpipe as gp
+        >>> with (gp.count() | gp.take(3)).open(metrics=True) as run:
+        ...     print(list(run))
+        [0, 1, 2]
+        >>> print(run.metrics())  # doctest: +NORMALIZE_WHITESPACE
+        stage    in  out  errors  retries  busy s  wait s  held
+        count()   3    3       0        0   0.000   0.000     0
+        take(3)   3    3       0        0   0.000   0.000     0
+        """
+        if self._meter is None:
+            raise RuntimeError(
+                "this run counts nothing: open it with source.open(metrics=True) "
+                "to read its metrics"
+            )
+        return self._meter.table()
 
     def __reduce__(self) -> Any:
         raise TypeError("a Run cannot be pickled; pickle the Source it came from")
@@ -140,10 +179,14 @@ class Run(itertools.chain[T], Concurrent):
         if not iterators:
             return
         self._members, self._iterators = (), []
+        if self._meter is not None:
+            self._meter.finish()
         for member in reversed(members):
             member._stop(cancel=False)
         for member in reversed(members):
             member._join()
+        if members:
+            log.debug("run stopped: %d concurrent stages joined", len(members))
         close_chain(iterators[self._own_from :])
         for member in members:
             for other in member._take_failures():
@@ -205,9 +248,21 @@ def _closing_tail(iterators: list[Iterator[Any]]) -> Iterator[Any]:
     yield
 
 
-def open_run(items: Iterable[Any], parts: Sequence[Stage[Any, Any]]) -> Run[Any]:
-    """Apply each stage's lazy face in turn and give the whole chain to a `Run`."""
+def open_run(
+    items: Iterable[Any],
+    parts: Sequence[Stage[Any, Any]],
+    *,
+    metered_as: str | None = None,
+) -> Run[Any]:
+    """Apply each stage's lazy face in turn and give the whole chain to a `Run`.
+
+    With ``metered_as`` (the source's label) every boundary is counted and
+    the run gets a `Meter`; without, nothing is added to the chain.
+    """
     iterators: list[Iterator[Any]] = [iter(items)]
+    meter = None
+    if metered_as is not None:
+        meter = _Metering(metered_as, iterators)
     segment_start = 0
     for part in parts:
         it = part._lazy(iterators[-1])
@@ -215,8 +270,48 @@ def open_run(items: Iterable[Any], parts: Sequence[Stage[Any, Any]]) -> Run[Any]
             it._adopt(iterators[segment_start:])
             segment_start = len(iterators)
         iterators.append(it)
+        if meter is not None:
+            meter.add(part, iterators)
     guarded = any(is_concurrent(it) for it in iterators)
-    return (_GuardedRun if guarded else Run)(iterators)
+    return (_GuardedRun if guarded else Run)(
+        iterators, None if meter is None else meter.done()
+    )
+
+
+class _Metering:
+    """Builds a run's `Meter` while `open_run` builds its chain."""
+
+    def __init__(self, label: str, iterators: list[Iterator[Any]]) -> None:
+        self.labels = [label]
+        self.countdowns: list[Any] = []
+        self.tallies: list[Tally | None] = [None]
+        self.figures: list[Callable[[], Figures] | None] = []
+        self.watched: list[tuple[Observed, Tally]] = []
+        self._count(iterators)
+
+    def _count(self, iterators: list[Iterator[Any]]) -> None:
+        last = iterators[-1]
+        self.figures.append(last._figures if isinstance(last, Outlet) else None)
+        counting, countdown = counted(last)
+        iterators.append(counting)
+        self.countdowns.append(countdown)
+
+    def add(self, part: Stage[Any, Any], iterators: list[Iterator[Any]]) -> None:
+        self.labels.append(part._label)
+        policy = part._policy
+        if policy is None:
+            self.tallies.append(None)
+        else:
+            tally = Tally()
+            policy.observe(tally)
+            self.tallies.append(tally)
+            self.watched.append((policy, tally))
+        self._count(iterators)
+
+    def done(self) -> Meter:
+        return Meter(
+            self.labels, self.countdowns, self.tallies, self.figures, self.watched
+        )
 
 
 def is_concurrent(it: object) -> TypeGuard[Concurrent]:

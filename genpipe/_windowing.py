@@ -177,7 +177,7 @@ def group_by(
                     result.append((k, [item]))
             return result
 
-        return Stage(runs, reference, label)
+        return Stage(runs, reference, label, policy=policy)
 
     def buckets_reference(items: list[T]) -> list[tuple[K, list[T]]]:
         # Each key's n-th item goes to that key's group number n // size; a
@@ -214,9 +214,9 @@ def group_by(
                 raise
             yield from buckets.rest()
 
-        return Stage(bucketed, buckets_reference, label)
+        return Stage(bucketed, buckets_reference, label, policy=policy)
     return timed_groups(
-        label, keyed, size, max_wait, clock, policy.sleep, buckets_reference
+        label, keyed, size, max_wait, clock, policy.sleep, buckets_reference, policy
     )
 
 

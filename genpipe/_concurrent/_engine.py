@@ -28,6 +28,7 @@ from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
 from genpipe._concurrent._outlet import StageOutlet
 from genpipe._core import Stage, call_repr
 from genpipe._errors import SKIPPED, Policy
+from genpipe._metrics import Figures
 from genpipe._validate import check_int
 
 T = TypeVar("T")
@@ -156,6 +157,11 @@ class MapEngine:
         self._dispatcher: Worker | None = None
         self.next_seq = 0
         self.settled = 0
+        #: For a metered run: failures handed over, time the consumer
+        #: waited, and time a pool's tasks took where they ran.
+        self.failures = 0
+        self.waited = 0.0
+        self.remote_busy = 0.0
         #: Set at the first failure: no chunk is claimed after it, since its
         #: results could never be yielded (ordered) or would be discarded.
         self.halted = False
@@ -256,8 +262,10 @@ class MapEngine:
                 worker.busy = True
                 error = self._apply(chunk)
                 worker.busy = False
+                took = time.perf_counter() - started
+                worker.busy_seconds += took
                 if error is None:
-                    self.per_item = (time.perf_counter() - started) / len(chunk.items)
+                    self.per_item = took / len(chunk.items)
                     size = self.chunk_size_for(self.per_item)
                 self._settle(chunk, error)
                 # The traceback reaches this frame (through its callee's), so
@@ -286,7 +294,9 @@ class MapEngine:
     def _failed(self, exc: BaseException, item: Any) -> BaseException:
         error = as_error(exc, self.crew.label)
         error.add_note(item_note(self.crew.label, item))
-        self.halted = True
+        with self.crew.lock:
+            self.halted = True
+            self.failures += 1
         return error
 
     # -- running chunks elsewhere (a pool) --------------------------------
@@ -363,6 +373,8 @@ class MapEngine:
             self._timed(chunk, seconds)
         with self.crew.lock:
             self.tasks -= 1
+            if seconds is not None:
+                self.remote_busy += seconds
         if self._dispatcher is not None:
             self._dispatcher.wakeup.wake()
         publish = chunk.results.append if self.ordered else self.outputs.append
@@ -440,9 +452,16 @@ class _MapOutlet(StageOutlet[T], Generic[T]):
         engine = self._engine
         engine.consumer_waiting = True
         if not ready():
+            started = time.perf_counter()
             engine.consumer_wakeup.wait()
+            engine.waited += time.perf_counter() - started
         engine.consumer_waiting = False
         self._begin()  # raises once cancelled
+
+    def _figures(self) -> Figures:
+        engine = self._engine
+        busy = engine.crew.busy_seconds() + engine.remote_busy
+        return Figures(busy, engine.waited, engine.hub.high, engine.failures)
 
     def _end_or_upstream_failure(self) -> NoReturn:
         """Everything was delivered: raise the upstream's failure, if any, or end."""
@@ -608,4 +627,11 @@ def map_stage(
         results = [one(item) for item in items]
         return [r for r in results if r is not SKIPPED]
 
-    return Stage(lazy, reference, label, comparison="exact" if ordered else "multiset")
+    return Stage(
+        lazy,
+        reference,
+        label,
+        comparison="exact" if ordered else "multiset",
+        policy=policy,
+        concurrent=True,
+    )

@@ -61,6 +61,11 @@ class Hub:
         #: An upstream's exception, raised to readers once the items before it
         #: are taken. Only the first is kept here; every one is in the crew.
         self.failure: BaseException | None = None
+        #: The most items held at once: waiting here or, with a window, read
+        #: and not yet released.
+        self.high = 0
+        #: Time the reader spent waiting for items.
+        self.waited = 0.0
         self.readers_waiting: deque[Wakeup] = deque()
         self.feeders_waiting: deque[Wakeup] = deque()
 
@@ -108,6 +113,7 @@ class Hub:
         """
         crew, items, upstream = self.crew, self.items, segment[-1]
         append = items.append
+        windowed = self.window != float("inf")
         pulled = 0
         worker.busy = True
         try:
@@ -116,7 +122,10 @@ class Hub:
                 pulled += 1
                 if self.readers_waiting:
                     self.wake_readers()
-                if len(items) >= self.limit or pulled - self.released >= self.window:
+                held = pulled - self.released if windowed else len(items)
+                if held > self.high:
+                    self.high = held
+                if len(items) >= self.limit or held >= self.window:
                     self._wait_for_room(worker, pulled)
                 if crew.stopping:
                     return
@@ -202,5 +211,7 @@ class Hub:
                     timeout = min(timeout, remaining)
             self.readers_waiting.append(wakeup)
             if not items and self.open_feeders and not crew.stopping:
+                started = time.perf_counter()
                 wakeup.wait(timeout)
+                self.waited += time.perf_counter() - started
         return items.popleft()

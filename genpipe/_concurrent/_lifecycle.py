@@ -76,7 +76,7 @@ class Wakeup:
 class Worker:
     """One thread of a crew, and whether it is inside a user call right now."""
 
-    __slots__ = ("busy", "thread", "wakeup")
+    __slots__ = ("busy", "busy_seconds", "thread", "wakeup")
 
     def __init__(self, thread: threading.Thread) -> None:
         self.thread = thread
@@ -84,6 +84,8 @@ class Worker:
         #: True while the thread runs user code (a function, an upstream's
         #: ``next()``); `Crew.join` does not wait for such a thread for long.
         self.busy = False
+        #: Time spent in user calls so far, for a metered run's figures.
+        self.busy_seconds = 0.0
 
 
 class Crew:
@@ -169,6 +171,10 @@ class Crew:
                 thread.join(BUSY_GRACE_SECONDS / 4)
         if not any(w.thread.is_alive() for w in self._workers):
             _live_crews.discard(self)
+
+    def busy_seconds(self) -> float:
+        """Time the crew's threads spent in user calls so far."""
+        return sum(worker.busy_seconds for worker in self._workers)
 
     def forked_away(self) -> bool:
         """True in a child process forked after this crew started."""

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from concurrent.futures import CancelledError
 from typing import Any, NoReturn, TypeVar
 
-from genpipe._concurrent._lifecycle import Crew
+from genpipe._concurrent._lifecycle import Crew, log
+from genpipe._metrics import Figures
 from genpipe._run import Concurrent, Outlet, close_chain, is_concurrent
 
 T = TypeVar("T")
@@ -40,6 +41,10 @@ class StageOutlet(Outlet, Iterator[T]):
     def _start(self, segment: list[Iterator[Any]]) -> None:
         """Create and start the crew's threads; called once, at the first ``next()``."""
 
+    def _figures(self) -> Figures:
+        """What this stage measured of itself, for a metered run."""
+        return Figures()
+
     def _drop_buffered(self) -> None:
         """Forget results not yet taken (on cancel), so memory is freed at once."""
 
@@ -52,6 +57,7 @@ class StageOutlet(Outlet, Iterator[T]):
             self._started = True
             self._consumer = threading.current_thread()
             self._start(self._segment)
+            log.debug("%s started", crew.label)
         elif crew.forked_away():
             raise RuntimeError(
                 f"{crew.label} was started before os.fork(); its threads do not "

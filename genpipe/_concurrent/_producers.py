@@ -18,6 +18,8 @@ from genpipe._concurrent._feeder import END, TIMEOUT, Hub
 from genpipe._concurrent._lifecycle import Crew
 from genpipe._concurrent._outlet import StageOutlet
 from genpipe._core import Base, Source, Stage, call_repr, source
+from genpipe._errors import Policy
+from genpipe._metrics import Figures
 from genpipe._validate import check_callable, check_int, check_seconds
 
 T = TypeVar("T")
@@ -45,6 +47,9 @@ class _PumpedOutlet(StageOutlet[Out], Generic[T, Out]):
 
     def _drop_buffered(self) -> None:
         self._hub.items.clear()
+
+    def _figures(self) -> Figures:
+        return Figures(wait_seconds=self._hub.waited, buffered_high=self._hub.high)
 
 
 class _BufferOutlet(_PumpedOutlet[T, T]):
@@ -113,7 +118,9 @@ def buffer(maxsize: int = 64) -> Stage[T, T]:
     """
     check_int("buffer", "maxsize", maxsize, minimum=1)
     label = "buffer()" if maxsize == 64 else call_repr("buffer", maxsize=maxsize)
-    return Stage(lambda items: _BufferOutlet(label, maxsize), list, label)
+    return Stage(
+        lambda items: _BufferOutlet(label, maxsize), list, label, concurrent=True
+    )
 
 
 def merge(*sources: Iterable[T], maxsize: int = 64) -> Source[T]:
@@ -145,6 +152,7 @@ def merge(*sources: Iterable[T], maxsize: int = 64) -> Source[T]:
             one_shot=False,
             materialise=merged_eagerly,
             comparison="multiset",
+            sources=tuple(parts),
         )
     )
 
@@ -232,6 +240,7 @@ def timed_batches(
         fixed._eager,
         label,
         comparison="regrouped",
+        concurrent=True,
     )
 
 
@@ -323,6 +332,7 @@ def timed_groups(
     clock: Callable[[], float],
     sleep: Callable[[float], object],
     reference: Callable[[list[T]], list[tuple[K, list[T]]]],
+    policy: Policy,
 ) -> Stage[T, tuple[K, list[T]]]:
     """`group_by` with ``max_wait``: ``keyed`` pairs read in a producer thread.
 
@@ -336,4 +346,11 @@ def timed_groups(
         buckets: Buckets[K, T] = Buckets(size, max_wait)
         return _TimedGroupOutlet(label, keyed, buckets, read_ahead, clock, wait)
 
-    return Stage(lazy, reference, label, comparison="regrouped")
+    return Stage(
+        lazy,
+        reference,
+        label,
+        comparison="regrouped",
+        policy=policy,
+        concurrent=True,
+    )
