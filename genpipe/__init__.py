@@ -23,6 +23,8 @@ from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import ErrorOptions as ErrorOptions
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
+from genpipe._metrics import MetricsTable as MetricsTable
+from genpipe._metrics import StageMetrics as StageMetrics
 from genpipe._progress import progress as progress
 from genpipe._public import report_as
 from genpipe._readers import read_csv as read_csv
@@ -71,12 +73,14 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "ErrorOptions",
+    "MetricsTable",
     "RecordError",
     "Run",
     "Sink",
     "Skip",
     "Source",
     "Stage",
+    "StageMetrics",
     "async_map",
     "batch",
     "buffer",
