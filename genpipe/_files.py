@@ -60,9 +60,14 @@ def check_encoding(factory: str, encoding: object) -> None:
         ) from None
 
 
-def encoding_option(encoding: str) -> dict[str, object]:
-    """``encoding`` as a keyword for a ``repr``, or nothing if it is the default."""
-    return {} if encoding == "utf-8" else {"encoding": encoding}
+def encoding_option(encoding: str, errors: str = "strict") -> dict[str, object]:
+    """``encoding`` and ``errors`` as keywords for a ``repr``, unless the defaults."""
+    shown: dict[str, object] = {}
+    if encoding != "utf-8":
+        shown["encoding"] = encoding
+    if errors != "strict":
+        shown["errors"] = errors
+    return shown
 
 
 def check_csv_options(factory: str, options: CsvOptions) -> None:
@@ -76,21 +81,23 @@ def check_csv_options(factory: str, options: CsvOptions) -> None:
         ) from exc
 
 
+def check_errors(factory: str, errors: object) -> None:
+    if not isinstance(errors, str):
+        raise TypeError(
+            f"{factory}() needs errors as a str such as 'strict' or 'replace', "
+            f"got {describe(errors)}"
+        )
+    try:
+        codecs.lookup_error(errors)
+    except LookupError:
+        raise ValueError(
+            f"{factory}() got the unknown errors={errors!r}; pass what open() "
+            "takes: 'strict', 'replace', 'ignore', 'backslashreplace', ..."
+        ) from None
+
+
 def is_gzip(path: str) -> bool:
     return path.endswith(".gz")
-
-
-def open_text(path: str, *, encoding: str, newline: str | None) -> TextIO:
-    """Open ``path`` for reading text, decompressing it if it ends in ``.gz``."""
-    if is_gzip(path):
-        return gzip.open(path, "rt", encoding=encoding, newline=newline)
-    return open(path, encoding=encoding, newline=newline)
-
-
-def read_text(path: str, *, encoding: str, newline: str | None) -> str:
-    """The whole text of ``path``, decompressed if it ends in ``.gz``."""
-    with open_text(path, encoding=encoding, newline=newline) as text:
-        return text.read()
 
 
 @contextmanager
