@@ -7,6 +7,7 @@
 
 from genpipe._buffering import buffer as buffer
 from genpipe._buffering import merge as merge
+from genpipe._core import Comparison as Comparison
 from genpipe._core import Sink as Sink
 from genpipe._core import Source as Source
 from genpipe._core import Stage as Stage
@@ -17,9 +18,15 @@ from genpipe._core import stage_of as stage_of
 from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import RecordError as RecordError
+from genpipe._errors import RetryOn as RetryOn
 from genpipe._errors import Skip as Skip
+from genpipe._files import CsvOptions as CsvOptions
 from genpipe._progress import progress as progress
 from genpipe._public import report_as
+from genpipe._readers import CsvHandler as CsvHandler
+from genpipe._readers import CsvRecord as CsvRecord
+from genpipe._readers import JsonHandler as JsonHandler
+from genpipe._readers import LineHandler as LineHandler
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
@@ -41,6 +48,8 @@ from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
 from genpipe._thread_map import thread_map as thread_map
+from genpipe._timing import Clock as Clock
+from genpipe._timing import Sleep as Sleep
 from genpipe._timing import interval as interval
 from genpipe._timing import throttle as throttle
 from genpipe._transforms import enumerate as enumerate
@@ -62,11 +71,20 @@ from genpipe._writers import write_lines as write_lines
 __version__ = "0.1.0"
 
 __all__ = [
+    "Clock",
+    "Comparison",
+    "CsvHandler",
+    "CsvOptions",
+    "CsvRecord",
     "DeadLetter",
     "DeadLetters",
+    "JsonHandler",
+    "LineHandler",
     "RecordError",
+    "RetryOn",
     "Sink",
     "Skip",
+    "Sleep",
     "Source",
     "Stage",
     "batch",
