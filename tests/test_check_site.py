@@ -6,23 +6,17 @@ own; here it meets a small site with one of each problem.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-CHECKER = Path(__file__).resolve().parent.parent / "docs" / "check_site.py"
+from tests.docs_scripts import load
 
 
 @pytest.fixture(scope="module")
 def check_site() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("check_site", CHECKER)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load("check_site")
 
 
 def write_site(root: Path, pages: dict[str, str]) -> Path:
