@@ -8,6 +8,8 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
+# The demo's own environment: genpipe alone, no extras, no development tools.
+DEMO_VENV := .venv-demo
 # The other interpreters the test suite also runs on, where pyenv has them.
 OTHER_PYTHONS := 3.12 3.13
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
@@ -20,8 +22,8 @@ export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: demo test lint typecheck pytest pytest-other-pythons docs bench-smoke bench clean
 
-demo: $(VENV)/.synced
-	$(BIN)/python examples/etl_demo.py
+demo: $(DEMO_VENV)/.synced
+	$(DEMO_VENV)/bin/python examples/etl_demo.py
 
 test: lint typecheck pytest pytest-other-pythons docs bench-smoke
 	@echo "make test: all checks passed"
@@ -33,6 +35,7 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy
 	$(BIN)/basedpyright
+	$(BIN)/python docs/snippets.py
 
 pytest: $(VENV)/.synced
 	HYPOTHESIS_PROFILE=ci $(BIN)/pytest -q
@@ -42,18 +45,20 @@ pytest-other-pythons: $(UV)
 	  interpreter=$$(ls -d $(PYENV_ROOT)/versions/$$version.*/bin/python$$version 2>/dev/null | sort -V | tail -n 1); \
 	  if [ -z "$$interpreter" ]; then echo "Python $$version not found: skipped"; continue; fi; \
 	  echo "== pytest on $$interpreter"; \
-	  UV_PROJECT_ENVIRONMENT=.venv-$$version $(UV) sync --quiet --frozen --extra dev --python $$interpreter; \
+	  UV_PROJECT_ENVIRONMENT=.venv-$$version $(UV) sync --quiet --frozen --python $$interpreter; \
 	  HYPOTHESIS_PROFILE=ci-quick .venv-$$version/bin/pytest -q; \
 	done
 
+# Not --quiet: it hides the warnings that --strict fails on.
 docs: $(VENV)/.synced
-	$(BIN)/mkdocs build --strict --quiet
+	$(BIN)/mkdocs build --strict
+	$(BIN)/python docs/check_site.py site
 
 bench-smoke: $(VENV)/.synced
 	$(BIN)/python -m benchmarks --smoke
 
 bench: $(UV)
-	$(UV) sync --quiet --frozen --extra dev --group bench --python $(PYTHON)
+	$(UV) sync --quiet --frozen --group bench --python $(PYTHON)
 	$(BIN)/python -m benchmarks
 	@touch $(VENV)/.synced
 
@@ -61,8 +66,13 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# uv installs the dev group (the development tools) by default.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --quiet --frozen --extra dev --python $(PYTHON)
+	$(UV) sync --quiet --frozen --python $(PYTHON)
+	@touch $@
+
+$(DEMO_VENV)/.synced: $(UV) uv.lock pyproject.toml
+	UV_PROJECT_ENVIRONMENT=$(DEMO_VENV) $(UV) sync --quiet --frozen --no-default-groups --python $(PYTHON)
 	@touch $@
 
 clean:
