@@ -4,6 +4,7 @@
 
 PYTHON ?= python3.11
 UV_VERSION := 0.13.9
+PIP_INSTALL := install --quiet --disable-pip-version-check
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 VENV := .venv
@@ -62,9 +63,13 @@ bench: $(UV)
 	$(BIN)/python -m benchmarks
 	@touch $(VENV)/.synced
 
+# The interpreter's own pip installs uv, when it has one: a venv without pip
+# is made in a fraction of a second, where ensurepip takes several.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(PYTHON) -m venv --without-pip $(TOOLS)
+	$(PYTHON) -m pip --python $(TOOLS)/bin/python $(PIP_INSTALL) uv==$(UV_VERSION) 2>/dev/null \
+	  || { $(TOOLS)/bin/python -m ensurepip --default-pip >/dev/null \
+	       && $(TOOLS)/bin/python -m pip $(PIP_INSTALL) uv==$(UV_VERSION); }
 
 # uv installs the dev group (the development tools) by default.
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
