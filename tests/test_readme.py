@@ -94,10 +94,10 @@ def test_every_catalog_entry_shows_every_option_unless_it_ends_in_an_ellipsis() 
         shown.setdefault(name, set()).update(parameters)
         if cut:
             abbreviated.add(name)
-    for name, parameters in shown.items():
+    for name, listed in shown.items():
         if name not in abbreviated:
             expected = set(inspect.signature(getattr(gp, name)).parameters) - UNLISTED
-            assert sorted(expected - parameters) == [], f"the {name}() row omits them"
+            assert sorted(expected - listed) == [], f"the {name}() row omits them"
 
 
 def test_the_published_metadata_has_project_urls_and_no_development_extra() -> None:
