@@ -68,7 +68,8 @@ def not_a_stage(other: object) -> Any:
     name = other.__name__
     if inspect.isfunction(other) and other.__module__ == "genpipe":
         signature = inspect.signature(other)
-        makes = str(signature.return_annotation).partition("[")[0]
+        # "Stage[T, U]", or "genpipe.Stage[~T, ~U]" where annotations are evaluated.
+        makes = str(signature.return_annotation).partition("[")[0].rpartition(".")[2]
         if makes not in ("Stage", "Sink"):
             raise TypeError(
                 f"cannot pipe into gp.{name}: only stages and sinks go after |"
