@@ -530,7 +530,7 @@ def stage_of(element_type: type[T]) -> Stage[T, T]:
     >>> small
     stage_of(int) | filter(<lambda>)
     """
-    if not isinstance(element_type, type | types.GenericAlias | types.UnionType):
+    if not isinstance(element_type, type | types.GenericAlias):
         raise TypeError(
             "stage_of() needs the type of the items, such as int or "
             f"dict[str, str], got {describe(element_type)}"
