@@ -30,6 +30,9 @@ class ProcessBackend(ExecutorBackend):
         self._context = context
         self._pool: ProcessPoolExecutor | None = None
         self._reaper: threading.Thread | None = None
+        # Whoever stops first starts the one reaper; `join` waits until then.
+        self._claim = threading.Lock()
+        self._reaping = threading.Event()
 
     def start(self, engine: MapEngine) -> None:
         self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
@@ -40,17 +43,34 @@ class ProcessBackend(ExecutorBackend):
 
     def stop(self) -> None:
         super().stop()
+        self._reap()
+
+    def _reap(self) -> None:
         # Shutting the pool down blocks, and a finaliser may be calling: a
-        # thread of its own does it, which `join` waits for.
-        if self._pool is not None and self._reaper is None:
-            self._reaper = threading.Thread(
-                target=self._shut_down, name="genpipe-pool-reaper", daemon=True
-            )
-            self._reaper.start()
+        # thread of its own does it, which `join` waits for. Never blocks:
+        # if another thread is starting the reaper, that one will do.
+        if self._pool is None or self._reaping.is_set():
+            return
+        if not self._claim.acquire(blocking=False):
+            return
+        try:
+            if not self._reaping.is_set():
+                reaper = threading.Thread(
+                    target=self._shut_down, name="genpipe-pool-reaper", daemon=True
+                )
+                reaper.start()
+                self._reaper = reaper
+                self._reaping.set()
+        finally:
+            self._claim.release()
 
     def join(self) -> None:
-        if self._reaper is not None:
-            self._reaper.join()
+        if self._pool is None:
+            return
+        self._reap()
+        self._reaping.wait()
+        assert self._reaper is not None
+        self._reaper.join()
 
     def _shut_down(self) -> None:
         pool = self._pool
