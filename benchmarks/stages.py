@@ -378,7 +378,11 @@ def cases(size: int) -> list[Case]:
                 peer("cytoolz.unique", lambda: module("cytoolz").unique),
             ),
             data=repeats,
-            note="a Python loop: a set, and a clear error for an unhashable item",
+            note=(
+                "a Python loop that names an unhashable item in its error; "
+                "more-itertools skips repeats in C with filterfalse, which "
+                "cannot tell which item was unhashable"
+            ),
         ),
         stage_case(
             gp.distinct(key=negate),
@@ -463,7 +467,10 @@ def cases(size: int) -> list[Case]:
                 ),
                 peer("itertools.pairwise", lambda: itertools.pairwise),
             ),
-            note="runs itertools.pairwise",
+            note=(
+                "the zip of window(2), which reuses its tuples; "
+                "itertools.pairwise from Python 3.13, which does too"
+            ),
         ),
         stage_case(
             gp.group_by(tens),
@@ -517,10 +524,7 @@ def cases(size: int) -> list[Case]:
         sink_case(
             gp.for_each(add_one),
             (
-                peer(
-                    "loop calling fn",
-                    lambda: _each_in_a_loop,
-                ),
+                peer("hand-written loop", lambda: _each_in_a_loop),
                 peer(
                     "more_itertools.consume(map(...))",
                     lambda: (

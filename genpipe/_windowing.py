@@ -5,8 +5,10 @@ from __future__ import annotations
 import builtins
 import itertools
 import operator
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any, TypeVar, Unpack
 
 from genpipe._buckets import Buckets
@@ -59,18 +61,6 @@ def window(size: int, step: int = 1) -> Stage[T, tuple[T, ...]]:
     check_int("window", "size", size, minimum=1)
     check_int("window", "step", step, minimum=1)
 
-    def windows(items: Iterable[T]) -> Iterator[tuple[T, ...]]:
-        # zip yields the windows from C over copies of the stream, copy k
-        # started k items in; chain defers that start to the first next().
-        def started() -> Iterator[Iterator[tuple[T, ...]]]:
-            copies = itertools.tee(items, size)
-            for k, copy in builtins.enumerate(copies):
-                next(itertools.islice(copy, k, k), None)
-            every = zip(*copies, strict=False)
-            yield every if step == 1 else itertools.islice(every, 0, None, step)
-
-        return itertools.chain.from_iterable(started())
-
     def reference(items: list[T]) -> list[tuple[T, ...]]:
         starts = range(0, len(items) - size + 1, step)
         return [tuple(items[i : i + size]) for i in starts]
@@ -78,7 +68,24 @@ def window(size: int, step: int = 1) -> Stage[T, tuple[T, ...]]:
     label = (
         call_repr("window", size) if step == 1 else call_repr("window", size, step=step)
     )
-    return Stage(windows, reference, label)
+    return Stage(partial(_windows, size, step), reference, label)
+
+
+def _windows(size: int, step: int, items: Iterable[T]) -> Iterator[tuple[T, ...]]:
+    """Every ``step``-th window of ``size`` items, made by zip in C.
+
+    zip runs over copies of the stream, copy k started k items in; chain
+    defers that start to the first ``next()``, so nothing is pulled before.
+    """
+
+    def started() -> Iterator[Iterator[tuple[T, ...]]]:
+        copies = itertools.tee(items, size)
+        for k, copy in builtins.enumerate(copies):
+            next(itertools.islice(copy, k, k), None)
+        every = zip(*copies, strict=False)
+        yield every if step == 1 else itertools.islice(every, 0, None, step)
+
+    return itertools.chain.from_iterable(started())
 
 
 def pairwise() -> Stage[T, tuple[T, T]]:
@@ -89,10 +96,17 @@ def pairwise() -> Stage[T, tuple[T, T]]:
     [('a', 'b'), ('b', 'c')]
     """
     return Stage(
-        itertools.pairwise,
+        _pairs,
         lambda xs: [(xs[i], xs[i + 1]) for i in range(len(xs) - 1)],
         "pairwise()",
     )
+
+
+# Before Python 3.13 itertools.pairwise makes a new tuple per item, where the
+# zip of window(2) reuses its result tuple once the consumer has dropped it.
+_pairs: Callable[[Iterable[Any]], Iterator[tuple[Any, Any]]] = (
+    itertools.pairwise if sys.version_info >= (3, 13) else partial(_windows, 2, 1)
+)
 
 
 def group_by(
