@@ -134,7 +134,9 @@ def group_by(
     The ``max_wait`` variant reads upstream in a producer thread (at most
     ``size`` items ahead, or 64 without ``size``), so a bucket is yielded on
     time even while upstream is silent. It waits on ``clock`` with ``sleep``
-    (one of the error options); a fake pair of them makes tests instant.
+    (one of the error options): the default wakes as soon as an item
+    arrives, an injected one is called for the whole time left, so a fake
+    pair of them makes tests instant.
     Its grouping depends on timing: its eager face groups by ``size`` alone,
     and each key's items come in the same order either way.
 
