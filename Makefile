@@ -23,7 +23,7 @@ export NO_MKDOCS_2_WARNING := 1
 demo: $(VENV)/.synced
 	$(BIN)/python examples/etl_demo.py
 
-test: lint typecheck pytest pytest-other-pythons docs bench-smoke
+test: lint typecheck pytest pytest-other-pythons pytest-ft docs bench-smoke
 	@echo "make test: all checks passed"
 
 lint: $(VENV)/.synced
@@ -45,6 +45,33 @@ pytest-other-pythons: $(UV)
 	  UV_PROJECT_ENVIRONMENT=.venv-$$version $(UV) sync --quiet --frozen --extra dev --python $$interpreter; \
 	  HYPOTHESIS_PROFILE=ci-quick .venv-$$version/bin/pytest -q; \
 	done
+
+# A free-threaded 3.13 (3.13t), built once into a cache folder outside the
+# repository. `make test` runs the suite on it only where it is already built.
+BUILD_FT := scripts/build-free-threaded-python
+FT_VENV := .venv-ft
+# The newest hypothesis with a cp313t wheel; the locked one builds from Rust.
+FT_HYPOTHESIS := hypothesis==6.155.7
+
+.PHONY: test-ft pytest-ft
+
+# Builds 3.13t first if needed, which takes a few minutes.
+test-ft:
+	$(BUILD_FT) >/dev/null
+	@$(MAKE) --no-print-directory pytest-ft
+
+# The lock's versions of only what the suite imports: mypy and the other tools
+# have no cp313t wheels.
+pytest-ft: $(UV)
+	@set -e; if ! interpreter=$$($(BUILD_FT) --if-built); then \
+	  echo "Free-threaded Python 3.13t not built (make test-ft builds it): skipped"; exit 0; fi; \
+	echo "== pytest on $$interpreter"; \
+	$(UV) venv --quiet --allow-existing --python $$interpreter $(FT_VENV); \
+	$(UV) export --quiet --frozen --extra dev --no-hashes --no-emit-project \
+	  --no-emit-package hypothesis -o $(FT_VENV)/constraints.txt; \
+	$(UV) pip install --quiet --python $(FT_VENV) -c $(FT_VENV)/constraints.txt \
+	  -e '.[progress,testing]' pytest pytest-timeout griffelib $(FT_HYPOTHESIS); \
+	HYPOTHESIS_PROFILE=ci-quick $(FT_VENV)/bin/pytest -q
 
 docs: $(VENV)/.synced
 	$(BIN)/mkdocs build --strict --quiet

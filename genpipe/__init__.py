@@ -5,23 +5,32 @@
 [1, 9, 25, 49, 81]
 """
 
-from genpipe._buffering import buffer as buffer
-from genpipe._buffering import merge as merge
+from genpipe._concurrent._asyncio import async_map as async_map
+from genpipe._concurrent._executor import executor_map as executor_map
+from genpipe._concurrent._processes import process_map as process_map
+from genpipe._concurrent._producers import buffer as buffer
+from genpipe._concurrent._producers import merge as merge
+from genpipe._concurrent._threads import thread_map as thread_map
 from genpipe._core import Sink as Sink
 from genpipe._core import Source as Source
 from genpipe._core import Stage as Stage
 from genpipe._core import pipeline as pipeline
 from genpipe._core import source as source
 from genpipe._core import stage as stage
+from genpipe._core import stage_of as stage_of
 from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import ErrorOptions as ErrorOptions
 from genpipe._errors import RecordError as RecordError
 from genpipe._errors import Skip as Skip
+from genpipe._metrics import MetricsTable as MetricsTable
+from genpipe._metrics import StageMetrics as StageMetrics
 from genpipe._progress import progress as progress
+from genpipe._public import report_as
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
+from genpipe._run import Run as Run
 from genpipe._selecting import distinct as distinct
 from genpipe._selecting import drop_while as drop_while
 from genpipe._selecting import filter as filter
@@ -40,7 +49,6 @@ from genpipe._sources import chain as chain
 from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
-from genpipe._thread_map import thread_map as thread_map
 from genpipe._timing import interval as interval
 from genpipe._timing import throttle as throttle
 from genpipe._transforms import enumerate as enumerate
@@ -65,11 +73,15 @@ __all__ = [
     "DeadLetter",
     "DeadLetters",
     "ErrorOptions",
+    "MetricsTable",
     "RecordError",
+    "Run",
     "Sink",
     "Skip",
     "Source",
     "Stage",
+    "StageMetrics",
+    "async_map",
     "batch",
     "buffer",
     "chain",
@@ -78,6 +90,7 @@ __all__ = [
     "drain",
     "drop_while",
     "enumerate",
+    "executor_map",
     "filter",
     "first",
     "flat_map",
@@ -91,6 +104,7 @@ __all__ = [
     "merge",
     "pairwise",
     "pipeline",
+    "process_map",
     "progress",
     "read_csv",
     "read_jsonl",
@@ -102,6 +116,7 @@ __all__ = [
     "sort",
     "source",
     "stage",
+    "stage_of",
     "starmap",
     "take",
     "take_while",
@@ -116,3 +131,8 @@ __all__ = [
     "write_jsonl",
     "write_lines",
 ]
+
+# Tracebacks and reprs name `genpipe.RecordError`, never its private module.
+for _name in __all__:
+    report_as(__name__, globals()[_name])
+del _name, report_as

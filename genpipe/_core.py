@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import inspect
 import reprlib
 import threading
-from collections.abc import Callable, Iterable, Iterator
+import types
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, Generic, Literal, TypeVar, get_args, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Generic,
+    Literal,
+    TextIO,
+    TypeVar,
+    get_args,
+    overload,
+)
 
-from genpipe._validate import check_callable
+from genpipe._diagram import mermaid
+from genpipe._live import LiveView, stream_for
+from genpipe._metrics import MetricsTable
+from genpipe._run import Run, open_run
+from genpipe._validate import check_bool, check_callable
+
+if TYPE_CHECKING:
+    from genpipe._errors import Policy
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -54,6 +72,46 @@ def call_repr(name: str, *args: object, **kwargs: object) -> str:
     return f"{name}({', '.join(shown)})"
 
 
+def not_a_stage(other: object) -> Any:
+    """What ``flow | other`` does when ``other`` is neither a stage nor a sink.
+
+    A genpipe factory or a plain function there is a mistake worth naming
+    (Python's own message only says the operand types); anything else gets
+    `NotImplemented`, so that its own ``__ror__`` may still handle the ``|``.
+    """
+    if not inspect.isroutine(other):
+        return NotImplemented
+    name = other.__name__
+    if inspect.isfunction(other) and other.__module__ == "genpipe":
+        signature = inspect.signature(other)
+        makes = str(signature.return_annotation).partition("[")[0]
+        if makes not in ("Stage", "Sink"):
+            raise TypeError(
+                f"cannot pipe into gp.{name}: only stages and sinks go after |"
+            )
+        positional = (
+            inspect.Parameter.POSITIONAL_ONLY,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        )
+        required = [
+            parameter.name
+            for parameter in signature.parameters.values()
+            if parameter.default is parameter.empty and parameter.kind in positional
+        ]
+        raise TypeError(
+            f"cannot pipe into the factory gp.{name} itself: call it to make the "
+            f"{makes.lower()}; did you mean gp.{name}({', '.join(required)})?"
+        )
+    if inspect.isgeneratorfunction(other):
+        advice = f"gp.stage({name}) to run it over the whole stream"
+    else:
+        advice = (
+            f"gp.map({name}) to call it on each item, or gp.stage({name}) if "
+            "it takes the whole stream and yields the output"
+        )
+    raise TypeError(f"cannot pipe into the function {name}; wrap it as {advice}")
+
+
 def loosest(kinds: Iterable[Comparison]) -> Comparison:
     """The weakest of several comparisons: multiset, then regrouped, then exact."""
     seen = set(kinds)
@@ -83,7 +141,15 @@ class Stage(Generic[In, Out]):
     filter(<lambda>) | map(<lambda>)
     """
 
-    __slots__ = ("_comparison", "_eager", "_label", "_lazy", "_parts")
+    __slots__ = (
+        "_comparison",
+        "_concurrent",
+        "_eager",
+        "_label",
+        "_lazy",
+        "_parts",
+        "_policy",
+    )
 
     _parts: tuple[Stage[Any, Any], ...]
 
@@ -94,11 +160,17 @@ class Stage(Generic[In, Out]):
         label: str,
         *,
         comparison: Comparison = "exact",
+        policy: Policy | None = None,
+        concurrent: bool = False,
     ) -> None:
         self._lazy = lazy
         self._eager = eager
         self._label = label
         self._comparison: Comparison = comparison
+        #: The error options it calls its function under, for metered runs.
+        self._policy = policy
+        #: Whether its runs have threads of their own, for `Source.to_mermaid`.
+        self._concurrent = concurrent
         self._parts = (self,)
 
     @classmethod
@@ -126,8 +198,8 @@ class Stage(Generic[In, Out]):
         """
         return loosest(part._comparison for part in self._parts)
 
-    def __call__(self, items: Iterable[In]) -> Iterator[Out]:
-        return open_chain(items, self._parts)[-1]
+    def __call__(self, items: Iterable[In]) -> Run[Out]:
+        return open_run(items, self._parts)
 
     def eager(self, items: Iterable[In]) -> list[Out]:
         """Compute the stage's output list-at-a-time: the reference result.
@@ -157,7 +229,7 @@ class Stage(Generic[In, Out]):
         if isinstance(other, Sink):
             prefix = self if other._prefix is None else self | other._prefix
             return Sink(other._consume, other._label, prefix=prefix)
-        return NotImplemented
+        return not_a_stage(other)
 
     @overload
     def then(self, other: Stage[Out, T]) -> Stage[In, T]: ...
@@ -214,8 +286,7 @@ class Sink(Generic[In, R]):
         self._prefix = prefix
 
     def __call__(self, items: Iterable[In]) -> R:
-        parts = parts_of(self._prefix)
-        return consume_chain(open_chain(items, parts), self._consume)
+        return consume_run(open_run(items, parts_of(self._prefix)), self._consume)
 
     def __ror__(self, items: Iterable[In]) -> R:
         return self(items)
@@ -249,29 +320,92 @@ class Source(Generic[Out]):
         self._base = base
         self._stage = stage
 
-    def _open(self, then: Stage[Any, Any] | None = None) -> list[Iterator[Any]]:
+    def _open(
+        self, then: Stage[Any, Any] | None = None, *, metered: bool = False
+    ) -> Run[Any]:
         parts = parts_of(self._stage)
         if then is not None:
             parts += then._parts
-        return open_chain(self._base.open(), parts)
+        label = self._base.label if metered else None
+        return open_run(self._base.open(), parts, metered_as=label)
 
-    def __iter__(self) -> Iterator[Out]:
-        return self._open()[-1]
+    def __iter__(self) -> Run[Out]:
+        return self._open()
 
-    def open(self) -> AbstractContextManager[Iterator[Out]]:
+    def __aiter__(self) -> AsyncIterator[Out]:
+        """Consume the pipeline from a coroutine: ``async for item in source``.
+
+        The pipeline runs in a thread of its own and its items reach the
+        coroutine in chunks, so the event loop keeps serving other tasks
+        while the sync stages work. Leaving the loop early (``break``, an
+        exception, the task being cancelled) stops the run, whose threads
+        then end on their own; ``aclose()`` on the iterator also waits for
+        them.
+
+        >>> import asyncio
+        >>> import genpipe as gp
+        >>> async def main():
+        ...     return [n async for n in gp.source(range(3)) | gp.map(str)]
+        >>> asyncio.run(main())
+        ['0', '1', '2']
+        """
+        # Imported here: the engine is built on this module.
+        from genpipe._concurrent._asyncio import AsyncRun
+
+        return AsyncRun(self)
+
+    def open(
+        self, *, metrics: bool = False, progress: bool | TextIO = False
+    ) -> AbstractContextManager[Run[Out]]:
         """Iterate inside a ``with`` block that closes the whole pipeline.
 
-        Leaving the block — normally, by ``break`` or by an exception — closes
-        every iterator the pipeline opened, newest first, so generators run
-        their ``finally`` blocks and concurrent stages join their threads
-        right away instead of at garbage collection.
+        The block gets the pipeline's `Run`. Leaving it — normally, by
+        ``break`` or by an exception — closes the run: concurrent stages stop
+        and join their threads and generators run their ``finally`` blocks
+        right away, instead of at garbage collection.
+
+        ``metrics=True`` counts every stage (see `Run.metrics`), at a few
+        nanoseconds per item per stage; without it nothing is counted.
+        ``progress=True`` also shows the counts live on standard error while
+        the block runs — tqdm bars where tqdm is installed, a status line
+        otherwise — but only when standard error is a terminal; pass a stream
+        (``progress=sys.stdout``) to draw there in any case. Sharp edge: the
+        view refreshes twice a second, so a run shorter than that shows only
+        its final figures.
 
         >>> import genpipe as gp
         >>> with (gp.count() | gp.map(str)).open() as it:
         ...     next(it), next(it)
         ('0', '1')
         """
-        return _closing(self._open)
+        check_bool("open", "metrics", metrics)
+        if not isinstance(progress, bool) and not callable(
+            getattr(progress, "write", None)
+        ):
+            raise TypeError(
+                "open() needs True, False or a stream with write() for progress, "
+                f"got {describe(progress)}"
+            )
+        stream = stream_for(progress)
+        metered = metrics or progress is not False
+        return _closing(lambda: self._open(metered=metered), stream)
+
+    def to_mermaid(self, metrics: MetricsTable | None = None) -> str:
+        """The pipeline as a Mermaid flowchart, for docs, notebooks and reports.
+
+        Sources are rounded, stages square, stages with threads of their own
+        double-edged, and a merge draws its sources feeding it. With a run's
+        ``metrics`` (see `Run.metrics`), each stage shows its counts and each
+        arrow how many items crossed it and how fast.
+
+        >>> import genpipe as gp
+        >>> print((gp.source([1, 2]) | gp.thread_map(str)).to_mermaid(), end="")
+        flowchart LR
+            n0(["source([1, 2])"])
+            n1[["thread_map(str)"]]
+            n0 --> n1
+        """
+        return mermaid(self, metrics)
 
     @property
     def comparison(self) -> Comparison:
@@ -303,8 +437,8 @@ class Source(Generic[Out]):
             stage = other if self._stage is None else self._stage | other
             return Source(self._base, stage)
         if isinstance(other, Sink):
-            return consume_chain(self._open(other._prefix), other._consume)
-        return NotImplemented
+            return consume_run(self._open(other._prefix), other._consume)
+        return not_a_stage(other)
 
     @overload
     def then(self, other: Stage[Out, T]) -> Source[T]: ...
@@ -337,6 +471,7 @@ class Base:
         "label",
         "one_shot",
         "open_fresh",
+        "sources",
     )
 
     def __init__(
@@ -348,8 +483,11 @@ class Base:
         materialise: Callable[[], list[Any]] | None = None,
         comparison: Comparison = "exact",
         endless: bool = False,
+        sources: tuple[Source[Any], ...] = (),
     ) -> None:
         self.open_fresh = open_fresh
+        #: The sources it reads at once (a merge's), for `Source.to_mermaid`.
+        self.sources = sources
         self.label = label
         self.one_shot = one_shot
         self.endless = endless
@@ -368,6 +506,10 @@ class Base:
                         "source) to iterate it again, or build a new source"
                     )
                 self._used = True
+                # The run becomes the iterator's only owner, so that dropping
+                # the run finalises it (and whatever it runs) at once.
+                opener, self.open_fresh = self.open_fresh, _used_up
+                return opener()
         return self.open_fresh()
 
     def materialise(self) -> list[Any]:
@@ -382,6 +524,10 @@ class Base:
         return list(self.open())
 
 
+def _used_up() -> Iterator[Any]:
+    raise AssertionError("a one-shot base is opened once")
+
+
 def source_parts(flow: Source[Any]) -> tuple[Base, tuple[Stage[Any, Any], ...]]:
     """A source's base and the single stages applied to it, for `genpipe.testing`."""
     return flow._base, parts_of(flow._stage)
@@ -392,8 +538,8 @@ def parts_of(stage: Stage[Any, Any] | None) -> tuple[Stage[Any, Any], ...]:
     return () if stage is None else stage._parts
 
 
-def source(items: Iterable[T]) -> Source[T]:
-    """Make a `Source` from any iterable.
+def source(items: Iterable[T] | AsyncIterable[T]) -> Source[T]:
+    """Make a `Source` from any iterable, or async iterable.
 
     A re-iterable base (list, tuple, range, set, another source) is re-read on
     every iteration. A one-shot base (a generator, a file object, any
@@ -411,9 +557,17 @@ def source(items: Iterable[T]) -> Source[T]:
     Traceback (most recent call last):
     ...
     RuntimeError: source(<generator ...>) wraps a one-shot iterator that was ...
+
+    An async iterable (an async generator, anything with ``__aiter__``) is
+    drained by a thread of the run with an event loop of its own, lazily and
+    at most 64 items ahead of the consumer.
     """
     if isinstance(items, Source):
         return items
+    if not isinstance(items, Iterable) and isinstance(items, AsyncIterable):
+        from genpipe._concurrent._asyncio import async_source
+
+        return async_source(items, f"source({_base_repr(items)})")
     if not isinstance(items, Iterable):
         raise TypeError(
             "source() needs an iterable (a list, a generator, ...), "
@@ -425,27 +579,80 @@ def source(items: Iterable[T]) -> Source[T]:
 
 
 def _base_repr(items: object) -> str:
-    if isinstance(items, Iterator):
+    if isinstance(items, Iterator | AsyncIterator):
         return f"<{type(items).__name__} ...>"
     return describe(items)
 
 
-def pipeline(*stages: Stage[Any, Any]) -> Stage[Any, Any]:
+@overload
+def pipeline(*stages: Stage[Any, Any]) -> Stage[Any, Any]: ...
+@overload
+def pipeline(
+    *stages: Stage[Any, Any] | Sink[Any, Any],
+) -> Stage[Any, Any] | Sink[Any, Any]: ...
+def pipeline(
+    *stages: Stage[Any, Any] | Sink[Any, Any],
+) -> Stage[Any, Any] | Sink[Any, Any]:
     """Chain stages left to right: ``pipeline(a, b, c)`` is ``a | b | c``.
 
-    Handy when the stages come from a list. The result is typed
-    ``Stage[Any, Any]``; write ``a | b | c`` to keep element types.
+    Handy when the stages come from a list. A `Sink` may come last, and then
+    the result is a sink that runs the stages first. The result is typed
+    ``Stage[Any, Any]`` (or a union with ``Sink[Any, Any]`` when a sink may be
+    among the arguments); write ``a | b | c`` to keep element types.
 
     >>> import genpipe as gp
     >>> gp.pipeline(gp.map(abs), gp.take(2)).eager([-1, -2, -3])
     [1, 2]
+    >>> [-1, -2, -3] | gp.pipeline(gp.map(abs), gp.take(2), gp.to_list())
+    [1, 2]
     """
     if not stages:
         raise ValueError("pipeline() needs at least one stage")
-    for each in stages:
+    *leading, last = stages
+    parts: list[Stage[Any, Any]] = []
+    for each in leading:
+        if isinstance(each, Sink):
+            raise TypeError(
+                f"pipeline() takes a sink only as its last argument, got {each!r} "
+                "before other stages"
+            )
         if not isinstance(each, Stage):
             raise TypeError(f"pipeline() takes stages, got {describe(each)}")
-    return Stage._chain(tuple(part for each in stages for part in each._parts))
+        parts += each._parts
+    if not isinstance(last, Stage | Sink):
+        raise TypeError(f"pipeline() takes stages and a sink, got {describe(last)}")
+    return Stage._chain(tuple(parts)) | last if parts else last
+
+
+def stage_of(element_type: type[T]) -> Stage[T, T]:
+    """A stage that passes items on unchanged, typed as a stream of ``element_type``.
+
+    Start a chain with it when its first stage is generic — `filter` with a
+    lambda, `sort`, `take`, `batch` — and so has nothing to learn its input
+    type from: ``gp.stage_of(int) | gp.filter(lambda n: n > 0)`` is a
+    ``Stage[int, int]`` with no annotation written. It costs nothing per item.
+    Sharp edge: it checks nothing at run time, so ``stage_of(int)`` lets a
+    string through; it is for the type checker only.
+
+    >>> import genpipe as gp
+    >>> small = gp.stage_of(int) | gp.filter(lambda n: n < 3)
+    >>> [1, 5, 2] | small | gp.to_list()
+    [1, 2]
+    >>> small
+    stage_of(int) | filter(<lambda>)
+    """
+    if not isinstance(element_type, type | types.GenericAlias | types.UnionType):
+        raise TypeError(
+            "stage_of() needs the type of the items, such as int or "
+            f"dict[str, str], got {describe(element_type)}"
+        )
+    shown = (
+        element_type.__qualname__
+        if isinstance(element_type, type)
+        else repr(element_type)
+    )
+    # iter() of an iterator is the iterator itself: nothing is added per item.
+    return Stage(iter, list, f"stage_of({shown})")
 
 
 def stage(
@@ -494,42 +701,52 @@ def stage(
             f"stage() needs comparison='exact', 'multiset' or 'regrouped', "
             f"got {describe(comparison)}"
         )
-    reference = eager if eager is not None else (lambda items: list(fn(items)))
     label = name if name is not None else describe(fn)
-    return Stage(fn, reference, label, comparison=comparison)
+
+    def lazy(items: Iterable[T]) -> Iterator[U]:
+        return _iterator_of(label, fn, fn(items))
+
+    reference = eager if eager is not None else (lambda items: list(lazy(items)))
+    return Stage(lazy, reference, label, comparison=comparison)
 
 
-def open_chain(
-    items: Iterable[Any], parts: tuple[Stage[Any, Any], ...]
-) -> list[Iterator[Any]]:
-    """Apply each stage's lazy face in turn; return every iterator, newest last."""
-    chain = [iter(items)]
-    for part in parts:
-        chain.append(part._lazy(chain[-1]))
-    return chain
-
-
-def close_chain(chain: list[Iterator[Any]]) -> None:
-    """Close every iterator of a chain that can be closed, newest first."""
-    for iterator in reversed(chain):
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            close()
+def _iterator_of(
+    label: str, fn: Callable[..., object], result: object
+) -> Iterator[Any]:
+    """``result``, the return value of a user's generator function, as an iterator."""
+    if isinstance(result, Iterator):
+        return result
+    if isinstance(result, Iterable):
+        return iter(result)
+    raise TypeError(
+        f"stage {label}: {describe(fn)}(items) returned {describe(result)}, not "
+        "an iterator; gp.stage() takes a generator function that yields the "
+        "output items. To turn a stream into one value, use a sink such as "
+        "gp.reduce(fn)"
+    )
 
 
 @contextmanager
-def _closing(open_it: Callable[[], list[Iterator[Any]]]) -> Iterator[Iterator[Any]]:
-    chain = open_it()
+def _closing(
+    open_run: Callable[[], Run[Any]], progress: TextIO | None = None
+) -> Iterator[Run[Any]]:
+    run = open_run()
+    view = None
+    if progress is not None and run._meter is not None:
+        view = LiveView(run._meter, progress)
+        view.start()
     try:
-        yield chain[-1]
+        yield run
     finally:
-        close_chain(chain)
+        try:
+            run.close()
+        finally:
+            if view is not None:
+                view.stop()
 
 
-def consume_chain(
-    chain: list[Iterator[Any]], consume: Callable[[Iterator[Any]], R]
-) -> R:
+def consume_run(run: Run[Any], consume: Callable[[Iterator[Any]], R]) -> R:
     try:
-        return consume(chain[-1])
+        return consume(run)
     finally:
-        close_chain(chain)
+        run.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -18,7 +19,10 @@ from typing import (
 )
 
 from genpipe._core import call_repr, describe
+from genpipe._metrics import Tally
 from genpipe._validate import check_callable, check_int, check_seconds
+
+log = logging.getLogger("genpipe")
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -121,6 +125,7 @@ class DeadLetters:
         """Keep ``letter`` and skip its item (raise `Skip`)."""
         with self._lock:
             self._letters.append(letter)
+        log.debug("dead letter: %s", letter.note)
         raise Skip
 
     def __iter__(self) -> Iterator[DeadLetter]:
@@ -179,7 +184,15 @@ SKIPPED: Any = object()
 class Policy:
     """A validated combination of error options for one stage."""
 
-    __slots__ = ("backoff", "factory", "on_error", "retries", "retry_on", "sleep")
+    __slots__ = (
+        "_tallies",
+        "backoff",
+        "factory",
+        "on_error",
+        "retries",
+        "retry_on",
+        "sleep",
+    )
 
     def __init__(self, factory: str, **options: Unpack[ErrorOptions[Any, Any]]) -> None:
         unknown = [name for name in options if name not in _OPTION_NAMES]
@@ -207,6 +220,15 @@ class Policy:
         self.retry_on = _exception_types(factory, options.get("retry_on", Exception))
         self.sleep = options.get("sleep", time.sleep)
         check_callable(factory, "sleep", self.sleep)
+        #: The metered runs of this stage under way, which count its failures.
+        self._tallies: list[Tally] = []
+
+    def observe(self, tally: Tally) -> None:
+        """Count this stage's failures and retries in ``tally`` until `forget`."""
+        self._tallies.append(tally)
+
+    def forget(self, tally: Tally) -> None:
+        self._tallies.remove(tally)
 
     @property
     def is_plain(self) -> bool:
@@ -226,6 +248,16 @@ class Policy:
             shown["retry_on"] = self.retry_on
         return shown
 
+    def retrying(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``fn`` with the retries, raising the last failure; it pickles if ``fn`` does.
+
+        A pool runs this next to the call, and applies `recover` where the
+        results arrive.
+        """
+        if not self.retries:
+            return fn
+        return Retrying(fn, self.retries, self.backoff, self.retry_on, self.sleep)
+
     def guard(
         self, fn: Callable[..., Any], *, collect: bool = False
     ) -> Callable[..., Any]:
@@ -238,8 +270,7 @@ class Policy:
         """
         stage = call_repr(self.factory, fn)
         call = _collecting(fn) if collect else fn
-        retries, retry_on = self.retries, self.retry_on
-        backoff, sleep, recover = self.backoff, self.sleep, self.recover
+        sleep, retry_delay, recover = self.sleep, self.retry_delay, self.recover
 
         def guarded(*args: Any) -> Any:
             attempts = 0
@@ -248,13 +279,24 @@ class Policy:
                     return call(*args)
                 except Exception as exc:
                     attempts += 1
-                    if attempts <= retries and isinstance(exc, retry_on):
-                        if backoff:
-                            sleep(backoff * 2 ** (attempts - 1))
-                        continue
-                    return recover(exc, args[-1], stage=stage, attempts=attempts)
+                    delay = retry_delay(exc, attempts - 1)
+                    if delay is None:
+                        return recover(exc, args[-1], stage=stage, attempts=attempts)
+                    if delay:
+                        sleep(delay)
 
         return guarded
+
+    def retry_delay(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retrying after ``exc`` on try ``attempt`` (0-based).
+
+        None: no retry is left for it, so `recover` decides.
+        """
+        delay = retry_delay(self.retries, self.backoff, self.retry_on, exc, attempt)
+        if delay is not None:
+            for tally in self._tallies:
+                tally.retried()
+        return delay
 
     def pairs(
         self, fn: Callable[[Any], Any], items: Iterable[Any], *, collect: bool = False
@@ -312,7 +354,10 @@ class Policy:
         """
         on_error = self.on_error
         if on_error == "raise":
+            # Counted where it ends the run, if a worker raised it.
             raise exc
+        for tally in self._tallies:
+            tally.failed()
         if on_error == "skip":
             return SKIPPED
         try:
@@ -334,6 +379,58 @@ def refuse_options(factory: str, options: ErrorOptions[Any, Any], when: str) -> 
         raise ValueError(
             f"{factory}() takes error options ({', '.join(options)}) only {when}"
         )
+
+
+def retry_delay(
+    retries: int,
+    backoff: float,
+    retry_on: tuple[type[Exception], ...],
+    exc: Exception,
+    attempt: int,
+) -> float | None:
+    """The one retry rule: seconds to wait before retry ``attempt`` + 1, or None.
+
+    ``attempt`` counts from 0; None means no retry is left for ``exc``.
+    """
+    if attempt < retries and isinstance(exc, retry_on):
+        delay: float = backoff * 2**attempt
+        return delay
+    return None
+
+
+class Retrying:
+    """A function called again after a failure it may retry, with a doubling pause."""
+
+    __slots__ = ("backoff", "fn", "retries", "retry_on", "sleep")
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        retries: int,
+        backoff: float,
+        retry_on: tuple[type[Exception], ...],
+        sleep: Callable[[float], object],
+    ) -> None:
+        self.fn = fn
+        self.retries = retries
+        self.backoff = backoff
+        self.retry_on = retry_on
+        self.sleep = sleep
+
+    def __call__(self, item: Any) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return self.fn(item)
+            except Exception as exc:
+                delay = retry_delay(
+                    self.retries, self.backoff, self.retry_on, exc, attempt
+                )
+                if delay is None:
+                    raise
+                if delay:
+                    self.sleep(delay)
+                attempt += 1
 
 
 def _exception_types(factory: str, retry_on: RetryOn) -> tuple[type[Exception], ...]:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import gzip
 import io
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING, TextIO, TypedDict
@@ -60,9 +62,14 @@ def check_encoding(factory: str, encoding: object) -> None:
         ) from None
 
 
-def encoding_option(encoding: str) -> dict[str, object]:
-    """``encoding`` as a keyword for a ``repr``, or nothing if it is the default."""
-    return {} if encoding == "utf-8" else {"encoding": encoding}
+def encoding_option(encoding: str, errors: str = "strict") -> dict[str, object]:
+    """``encoding`` and ``errors`` as keywords for a ``repr``, unless the defaults."""
+    shown: dict[str, object] = {}
+    if encoding != "utf-8":
+        shown["encoding"] = encoding
+    if errors != "strict":
+        shown["errors"] = errors
+    return shown
 
 
 def check_csv_options(factory: str, options: CsvOptions) -> None:
@@ -76,37 +83,56 @@ def check_csv_options(factory: str, options: CsvOptions) -> None:
         ) from exc
 
 
+def check_errors(factory: str, errors: object) -> None:
+    if not isinstance(errors, str):
+        raise TypeError(
+            f"{factory}() needs errors as a str such as 'strict' or 'replace', "
+            f"got {describe(errors)}"
+        )
+    try:
+        codecs.lookup_error(errors)
+    except LookupError:
+        raise ValueError(
+            f"{factory}() got the unknown errors={errors!r}; pass what open() "
+            "takes: 'strict', 'replace', 'ignore', 'backslashreplace', ..."
+        ) from None
+
+
 def is_gzip(path: str) -> bool:
     return path.endswith(".gz")
 
 
-def open_text(path: str, *, encoding: str, newline: str | None) -> TextIO:
-    """Open ``path`` for reading text, decompressing it if it ends in ``.gz``."""
-    if is_gzip(path):
-        return gzip.open(path, "rt", encoding=encoding, newline=newline)
-    return open(path, encoding=encoding, newline=newline)
-
-
-def read_text(path: str, *, encoding: str, newline: str | None) -> str:
-    """The whole text of ``path``, decompressed if it ends in ``.gz``."""
-    with open_text(path, encoding=encoding, newline=newline) as text:
-        return text.read()
-
-
 @contextmanager
-def replacing(path: str, *, encoding: str) -> Iterator[TextIO]:
+def replacing(factory: str, path: str, *, encoding: str) -> Iterator[TextIO]:
     """Write text that replaces ``path`` only if the ``with`` block completes.
 
-    The text goes to a hidden temporary file in the same folder, so the final
-    rename stays on one filesystem and is atomic: readers see the old file or
-    the new one, never a partial one. An exception in the block deletes the
-    temporary file and leaves ``path`` as it was. A path ending in ``.gz`` is
-    written compressed; line endings are written exactly as given.
+    The text goes to a temporary file in the same folder, so the final rename
+    stays on one filesystem and is atomic: readers see the old file or the
+    new one, never a partial one. The new file keeps the mode of the file it
+    replaces. An exception in the block deletes the temporary file and leaves
+    ``path`` as it was; a process killed outright (SIGKILL, power loss) leaves
+    it behind, named by `temporary_name` for whoever cleans up. A path ending
+    in ``.gz`` is written compressed; line endings are written exactly as
+    given. A folder that does not exist fails here, before the block runs, so
+    nothing is read from the stream for a write that cannot happen.
     """
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    folder = os.path.dirname(path) or os.curdir
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"{factory}() cannot write {path!r}: its folder {folder!r} does not "
+            "exist; create it first (os.makedirs)",
+        )
     try:
-        with _durable_text(temporary, encoding=encoding, final_name=name) as text:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    name = os.path.basename(path)
+    temporary = os.path.join(folder, temporary_name(name))
+    try:
+        with _durable_text(
+            temporary, encoding=encoding, final_name=name, mode=mode
+        ) as text:
             yield text
         os.replace(temporary, path)
     except BaseException:
@@ -115,19 +141,35 @@ def replacing(path: str, *, encoding: str) -> Iterator[TextIO]:
         raise
 
 
+def temporary_name(name: str) -> str:
+    """The hidden name a file is written under until it replaces ``name``.
+
+    It says which file it is for, that genpipe wrote it and from which process,
+    so that one a crash left behind can be told apart and deleted by hand:
+    ``.orders.csv.genpipe-4711-9f86d081.tmp``.
+    """
+    return f".{name}.genpipe-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+
+
 @contextmanager
-def _durable_text(path: str, *, encoding: str, final_name: str) -> Iterator[TextIO]:
+def _durable_text(
+    path: str, *, encoding: str, final_name: str, mode: int | None
+) -> Iterator[TextIO]:
     """Create ``path`` and write text to it; fsync it if the block completes.
 
     ``final_name``, the name the file will be renamed to, decides whether it is
-    compressed and is the name the gzip header records.
+    compressed and is the name the gzip header records. ``mode`` is that of the
+    file it will replace; a new file gets the usual 0o666 minus the umask
+    (not tempfile.mkstemp's private 0o600).
     """
-    # Not tempfile.mkstemp: its files are private (0o600), while the file that
-    # replaces ``path`` should get the usual permissions (0o666 minus umask).
     # O_BINARY (Windows only) keeps the C runtime from translating newlines.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(path, flags, 0o666)
+    # Created with at most the final mode, so that replacing a private file
+    # never exposes its new contents, even briefly.
+    descriptor = os.open(path, flags, 0o666 if mode is None else mode)
     try:
+        if mode is not None:
+            os.chmod(path, mode)  # the umask may have cleared some of its bits
         # The descriptor outlives the file objects so that it can be fsynced
         # after they have flushed everything, gzip's trailer included.
         with (

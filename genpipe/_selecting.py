@@ -36,12 +36,15 @@ def filter(
             partial(builtins.filter, predicate),
             lambda xs: [x for x in xs if predicate(x)],
             label,
+            policy=policy,
         )
 
     def guarded_filter(items: Iterable[T]) -> Iterator[T]:
         return (item for item, keep in policy.pairs(predicate, items) if keep)
 
-    return Stage(guarded_filter, lambda xs: list(guarded_filter(xs)), label)
+    return Stage(
+        guarded_filter, lambda xs: list(guarded_filter(xs)), label, policy=policy
+    )
 
 
 def take(n: int) -> Stage[T, T]:
@@ -189,7 +192,7 @@ def distinct(
                 kept.append(item)
         return kept
 
-    return Stage(first_of_keys, reference, label)
+    return Stage(first_of_keys, reference, label, policy=policy)
 
 
 _first = operator.itemgetter(0)

@@ -43,12 +43,17 @@ def map(fn: Callable[[T], U], **options: Unpack[ErrorOptions[T, U]]) -> Stage[T,
     policy = Policy("map", **options)
     label = call_repr("map", fn, **policy.options())
     if policy.is_plain:
-        return Stage(partial(builtins.map, fn), lambda xs: [fn(x) for x in xs], label)
+        return Stage(
+            partial(builtins.map, fn),
+            lambda xs: [fn(x) for x in xs],
+            label,
+            policy=policy,
+        )
 
     def guarded_map(items: Iterable[T]) -> Iterator[U]:
         return (result for _, result in policy.pairs(fn, items))
 
-    return Stage(guarded_map, lambda xs: list(guarded_map(xs)), label)
+    return Stage(guarded_map, lambda xs: list(guarded_map(xs)), label, policy=policy)
 
 
 def starmap(fn: Callable[..., U]) -> Stage[Iterable[Any], U]:
@@ -88,13 +93,16 @@ def flat_map(
             lambda items: itertools.chain.from_iterable(builtins.map(fn, items)),
             lambda xs: [y for x in xs for y in fn(x)],
             label,
+            policy=policy,
         )
 
     def guarded_flat_map(items: Iterable[T]) -> Iterator[U]:
         pairs = policy.pairs(fn, items, collect=True)
         return itertools.chain.from_iterable(e for _, e in pairs)
 
-    return Stage(guarded_flat_map, lambda xs: list(guarded_flat_map(xs)), label)
+    return Stage(
+        guarded_flat_map, lambda xs: list(guarded_flat_map(xs)), label, policy=policy
+    )
 
 
 def flatten() -> Stage[Iterable[T], T]:
@@ -142,6 +150,7 @@ def tap(
         tapped if policy.is_plain else guarded_tap,
         lambda xs: list(guarded_tap(xs)),
         call_repr("tap", fn, **policy.options()),
+        policy=policy,
     )
 
 
@@ -194,6 +203,7 @@ def scan(
             lambda items: policy.fold(fn, items, initial),
             lambda xs: list(policy.fold(fn, xs, initial)),
             label,
+            policy=policy,
         )
 
     def reference(items: list[Any]) -> list[Any]:
@@ -206,6 +216,7 @@ def scan(
         lambda items: itertools.accumulate(items, fn, initial=initial),
         reference,
         label,
+        policy=policy,
     )
 
 
@@ -249,7 +260,7 @@ def sort(
         def guarded_sorting(items: Iterable[T]) -> Iterator[T]:
             yield from sorted_by_key(items)
 
-        return Stage(guarded_sorting, sorted_by_key, label)
+        return Stage(guarded_sorting, sorted_by_key, label, policy=policy)
 
     def sorting(items: Iterable[T]) -> Iterator[T]:
         yield from sorted(items, key=key, reverse=reverse)  # type: ignore[type-var, arg-type]
@@ -257,4 +268,4 @@ def sort(
     def reference(items: list[T]) -> list[T]:
         return sorted(items, key=key, reverse=reverse)  # type: ignore[type-var, arg-type]
 
-    return Stage(sorting, reference, label)
+    return Stage(sorting, reference, label, policy=policy)

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, TypeVar, Unpack
 
 from genpipe._buckets import Buckets
-from genpipe._buffering import timed_batches, timed_groups
+from genpipe._concurrent._producers import timed_batches, timed_groups
 from genpipe._core import Stage, call_repr
 from genpipe._errors import ErrorOptions, Policy
 from genpipe._validate import check_callable, check_int, check_seconds
@@ -136,9 +136,9 @@ def group_by(
     time even while upstream is silent. It waits on ``clock`` with ``sleep``
     (one of the error options): the default wakes as soon as an item
     arrives, an injected one is called for the whole time left, so a fake
-    pair of them makes tests instant.
-    Its grouping depends on timing: its eager face groups by ``size`` alone,
-    and each key's items come in the same order either way.
+    pair of them makes tests instant. Its grouping depends on timing: its
+    eager face groups by ``size`` alone, and each key's items come in the
+    same order either way.
 
     `ErrorOptions` apply to ``key``: a skipped item is dropped, a handler's
     value is the item's key. Whatever the variant, the groups it holds are
@@ -190,7 +190,7 @@ def group_by(
                     result.append((k, [item]))
             return result
 
-        return Stage(runs, reference, label)
+        return Stage(runs, reference, label, policy=policy)
 
     def buckets_reference(items: list[T]) -> list[tuple[K, list[T]]]:
         # Each key's n-th item goes to that key's group number n // size; a
@@ -221,9 +221,9 @@ def group_by(
             held = _bucketed(keyed(items), _second, size)
             return ((k, [item for item, _ in group]) for k, group in held)
 
-        return Stage(bucketed, buckets_reference, label)
+        return Stage(bucketed, buckets_reference, label, policy=policy)
     return timed_groups(
-        label, keyed, size, max_wait, clock, policy.sleep, buckets_reference
+        label, keyed, size, max_wait, clock, policy.sleep, buckets_reference, policy
     )
 
 
@@ -269,6 +269,7 @@ def batch(
     *,
     max_wait: float | None = None,
     clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] | None = None,
 ) -> Stage[T, list[T]]:
     """Group items into lists of ``size``; the last list may be shorter.
 
@@ -276,8 +277,11 @@ def batch(
     first item has waited that long, even while upstream is blocked — the
     "flush every N items or T seconds" of loaders. That variant reads
     upstream in a producer thread (at most ``size`` items ahead) and groups
-    by timing, so only the flattened output is deterministic. ``clock`` is
-    injectable for tests.
+    by timing, so only the flattened output is deterministic. ``clock`` and
+    ``sleep`` are injectable for tests: with ``sleep``, a batch waiting for
+    its deadline calls ``sleep(seconds)`` instead of waiting in real time,
+    so a fake clock that ``sleep`` advances never waits; passing ``clock``
+    without ``sleep`` is refused, since the wait would be in real seconds.
 
     >>> import genpipe as gp
     >>> range(5) | gp.batch(2) | gp.to_list()
@@ -289,4 +293,4 @@ def batch(
     fixed: Stage[T, list[T]] = fixed_batches(size)
     if max_wait is None:
         return fixed
-    return timed_batches(fixed, size, max_wait, clock)
+    return timed_batches(fixed, size, max_wait, clock, sleep)

@@ -48,7 +48,7 @@ def write_lines(
     check_encoding("write_lines", encoding)
 
     def write(lines: Iterator[str]) -> int:
-        with replacing(target, encoding=encoding) as out:
+        with replacing("write_lines", target, encoding=encoding) as out:
             return _write_counted(out, map(operator.add, lines, itertools.repeat("\n")))
 
     return Sink(write, call_repr("write_lines", target, **encoding_option(encoding)))
@@ -74,7 +74,7 @@ def write_jsonl(path: str | os.PathLike[str]) -> Sink[Any, int]:
     target = check_path("write_jsonl", path)
 
     def write(values: Iterator[Any]) -> int:
-        with replacing(target, encoding="utf-8") as out:
+        with replacing("write_jsonl", target, encoding="utf-8") as out:
             lines = map(operator.add, map(_to_json, values), itertools.repeat("\n"))
             return _write_counted(out, lines)
 
@@ -113,7 +113,7 @@ def write_csv(
     check_csv_options("write_csv", csv_options)
 
     def write(records: Iterator[Mapping[str, object]]) -> int:
-        with replacing(target, encoding=encoding) as out:
+        with replacing("write_csv", target, encoding=encoding) as out:
             writer = csv.writer(out, **csv_options)
             columns = fieldnames
             if columns is None:
@@ -165,7 +165,17 @@ def _check_fieldnames(fieldnames: object) -> list[str]:
     return cast("list[str]", names)
 
 
+def _not_a_mapping(record: object) -> TypeError:
+    return TypeError(
+        f"write_csv() writes mappings such as {{'id': 1, 'name': 'ada'}} as rows, "
+        f"got {describe(record)} of type {type(record).__name__}; make dicts of "
+        "the items upstream, e.g. with gp.map(...)"
+    )
+
+
 def _columns_of(first: Mapping[str, object]) -> list[str]:
+    if not isinstance(first, Mapping):
+        raise _not_a_mapping(first)
     if not first:
         raise ValueError(
             "write_csv() got an empty first record, so there are no columns; "
@@ -178,7 +188,11 @@ def _row_maker(columns: list[str]) -> Callable[[Mapping[str, object]], list[obje
     known = frozenset(columns)
 
     def row(record: Mapping[str, object]) -> list[object]:
-        if record.keys() <= known:
+        try:
+            keys = record.keys()
+        except AttributeError:
+            raise _not_a_mapping(record) from None
+        if keys <= known:
             return [record.get(column) for column in columns]
         unexpected = [key for key in record if key not in known]
         raise ValueError(

@@ -15,6 +15,7 @@ is the code under test.
 from __future__ import annotations
 
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import strategies as st
 
@@ -72,8 +73,14 @@ binary_functions = st.sampled_from(INTS.combiners)
 #: A function from an int to a list of ints (sometimes empty), for `flat_map`.
 expansions = st.sampled_from(INTS.expansions)
 
+
 #: genpipe's public names and every function drawn above: what a stage's repr
 #: names, so ``eval(repr(stage), dict(NAMESPACE))`` builds the stage again.
+async def awaited(n: int) -> int:
+    """A coroutine function for the async stages' rows."""
+    return n
+
+
 NAMESPACE: dict[str, object] = (
     {name: getattr(gp, name) for name in gp.__all__}
     | {
@@ -87,7 +94,14 @@ NAMESPACE: dict[str, object] = (
         )
         for function in role
     }
-    | {"square": square, "identity": identity, "datetime": datetime}
+    | {
+        "square": square,
+        "identity": identity,
+        "datetime": datetime,
+        "awaited": awaited,
+        # Starts no thread until a task is submitted, which the rows never do.
+        "pool": ThreadPoolExecutor(2),
+    }
 )
 
 

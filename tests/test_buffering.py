@@ -36,7 +36,7 @@ def test_buffer_reads_at_most_maxsize_items_ahead(maxsize: int) -> None:
         upstream.received()
     assert wait_until(lambda: upstream.pulls - upstream.consumed >= maxsize // 2)
     assert upstream.max_ahead <= maxsize + 1
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_buffer_hands_over_an_item_from_a_slow_source_at_once() -> None:
@@ -135,7 +135,9 @@ def test_merge_is_compared_as_a_multiset() -> None:
 def test_timed_batch_on_a_stopped_clock_groups_like_batch(
     items: list[int], size: int
 ) -> None:
-    stage: gp.Stage[int, list[int]] = gp.batch(size, max_wait=1.0, clock=FakeClock())
+    stage: gp.Stage[int, list[int]] = gp.batch(
+        size, max_wait=1.0, clock=FakeClock(), sleep=lambda seconds: None
+    )
     fixed: gp.Stage[int, list[int]] = gp.batch(size)
     assert list(stage(items)) == stage.eager(items) == fixed.eager(items)
     assert stage.comparison == "regrouped"
@@ -169,7 +171,9 @@ def test_timed_batch_yields_a_partial_batch_once_max_wait_passed() -> None:
         assert release.wait(PROMPTLY)
         yield 3
 
-    batching: gp.Stage[int, list[int]] = gp.batch(10, max_wait=5.0, clock=clock)
+    batching: gp.Stage[int, list[int]] = gp.batch(
+        10, max_wait=5.0, clock=clock, sleep=lambda seconds: None
+    )
     batches = batching(stalls_after_two())
     assert next(batches) == [1, 2]
     release.set()

@@ -34,6 +34,7 @@ def built(code: str) -> Any:
 
 
 REPRS = [
+    "stage_of(int)",
     "source([1, 2])",
     "chain(source([1]), count())",
     "count()",
@@ -77,6 +78,10 @@ REPRS = [
     "throttle(5, per=datetime.timedelta(seconds=60))",
     "interval(1.5)",
     "thread_map(double)",
+    "async_map(awaited)",
+    "process_map(double)",
+    "process_map(double, workers=2, chunksize=8, on_error='skip')",
+    "async_map(awaited, concurrency=4, ordered=False)",
     "thread_map(double, workers=8)",
     "map(str) | thread_map(double, ordered=False)",
     "thread_map(double, maxsize=10, on_error='skip', retries=2)",
@@ -120,6 +125,10 @@ REPRS_OF_WHAT_IS_WRAPPED = {
     "stage(double)": "double",
     "stage(double, name='twice()')": "twice()",
     "pipeline(map(double), take(2))": "map(double) | take(2)",
+    "executor_map(double, pool, ordered=False)": (
+        "executor_map(double, executor=ThreadPoolExecutor(max_workers=2), "
+        "ordered=False)"
+    ),
 }
 
 
@@ -129,6 +138,7 @@ def test_a_wrapping_factory_prints_as_what_it_wraps(code: str) -> None:
 
 
 BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
+    "stage_of(3)": (TypeError, "needs the type of the items, such as int"),
     "source(3)": (TypeError, "needs an iterable (a list, a generator, ...), got 3"),
     "stage(1)": (TypeError, "needs a callable for fn, got 1"),
     "stage(double, comparison='set')": (
@@ -136,7 +146,7 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
         "needs comparison='exact', 'multiset' or 'regrouped', got 'set'",
     ),
     "pipeline()": (ValueError, "needs at least one stage"),
-    "pipeline(abs)": (TypeError, "takes stages, got abs"),
+    "pipeline(abs)": (TypeError, "takes stages and a sink, got abs"),
     "chain([1], 3)": (
         TypeError,
         "needs iterables (lists, sources, generators, ...), got 3",
@@ -224,6 +234,18 @@ BAD_CALLS: dict[str, tuple[type[Exception], str]] = {
     "interval('1')": (TypeError, "needs a number for seconds, got '1' of type str"),
     "interval(1, clock=1)": (TypeError, "needs a callable for clock, got 1"),
     "thread_map(42)": (TypeError, "needs a callable for fn, got 42"),
+    "async_map(abs)": (TypeError, "needs an async def function, got abs"),
+    "process_map(lambda n: n)": (TypeError, "sends fn to worker processes, so it"),
+    "process_map(double, workers=0)": (ValueError, "needs workers >= 1, got 0"),
+    "process_map(double, chunksize=0)": (ValueError, "needs chunksize >= 1, got 0"),
+    "executor_map(double, 3)": (
+        TypeError,
+        "needs executor to be a concurrent.futures.Executor",
+    ),
+    "async_map(awaited, concurrency=0)": (
+        ValueError,
+        "needs concurrency >= 1, got 0",
+    ),
     "thread_map(abs, workers=0)": (ValueError, "needs workers >= 1, got 0"),
     "thread_map(abs, 2.5)": (
         TypeError,
@@ -411,6 +433,10 @@ def test_every_factory_with_parameters_has_a_bad_call_row(name: str) -> None:
 NOT_DRAWN = {
     "stage": "it wraps the user's own function: pass those as extra_stages",
     "pipeline": "it chains stages that are drawn themselves",
+    "stage_of": "an identity for the type checker: it computes nothing to test",
+    "async_map": "its own lazy == eager property is in tests/test_asyncio.py",
+    "process_map": "its own lazy == eager property is in tests/test_processes.py",
+    "executor_map": "it needs an executor: tests/test_processes.py covers it",
     "progress": "it needs the optional tqdm and draws on a terminal",
 }
 

@@ -97,6 +97,48 @@ def test_piping_into_something_that_is_not_a_stage_or_sink_is_a_type_error(
         left | gp.source([2])
 
 
+@pytest.mark.parametrize(
+    "left", [gp.map(double), gp.source([1])], ids=["stage", "source"]
+)
+@pytest.mark.parametrize(
+    ("factory", "hint"),
+    [
+        (gp.to_list, "did you mean gp.to_list()?"),
+        (gp.batch, "did you mean gp.batch(size)?"),
+        (gp.write_csv, "did you mean gp.write_csv(path)?"),
+    ],
+    ids=["to_list", "batch", "write_csv"],
+)
+def test_piping_into_a_factory_without_calling_it_says_what_was_meant(
+    left: Any, factory: object, hint: str
+) -> None:
+    with pytest.raises(TypeError, match=re.escape(hint)):
+        left | factory
+
+
+def test_piping_into_a_source_factory_says_only_stages_and_sinks_go_there() -> None:
+    with pytest.raises(TypeError, match=r"gp\.read_csv: only stages and sinks"):
+        gp.source(["a.csv"]) | gp.read_csv  # type: ignore[operator]
+
+
+def test_piping_into_a_plain_function_says_how_to_wrap_it() -> None:
+    def totals(items: Iterable[int]) -> Iterator[int]:
+        yield sum(items)
+
+    with pytest.raises(TypeError, match=r"gp\.map\(double\) to call it on each"):
+        gp.source([1]) | double  # type: ignore[operator]
+    with pytest.raises(TypeError, match=r"wrap it as gp\.stage\(totals\)"):
+        gp.map(double) | totals  # type: ignore[operator]
+
+
+def test_an_object_with_its_own_ror_still_takes_the_right_side_of_a_pipe() -> None:
+    class Collector:
+        def __ror__(self, left: object) -> str:
+            return f"collected {left!r}"
+
+    assert gp.map(double) | Collector() == "collected map(double)"
+
+
 @given(first=int_stages, second=int_stages, items=int_lists)
 def test_then_is_the_same_as_pipe(
     first: gp.Stage[int, int], second: gp.Stage[int, int], items: list[int]
@@ -209,9 +251,31 @@ def test_pipeline_without_stages_says_it_needs_one() -> None:
         gp.pipeline()
 
 
-def test_pipeline_rejects_what_is_not_a_stage() -> None:
-    with pytest.raises(TypeError, match=r"takes stages, got to_list\(\)"):
-        gp.pipeline(gp.map(double), gp.to_list())  # type: ignore[arg-type]
+def test_pipeline_with_a_sink_last_is_a_sink_that_runs_the_stages_first() -> None:
+    collect = gp.pipeline(gp.map(double), gp.take(2), gp.to_list())
+    assert isinstance(collect, gp.Sink)
+    assert [1, 2, 3] | collect == [2, 4]
+    assert repr(collect) == "map(double) | take(2) | to_list()"
+
+
+def test_pipeline_of_a_sink_alone_is_that_sink() -> None:
+    collect: gp.Sink[int, list[int]] = gp.to_list()
+    assert gp.pipeline(collect) is collect
+
+
+def test_pipeline_takes_a_sink_only_last() -> None:
+    with pytest.raises(
+        TypeError, match=r"a sink only as its last argument, got to_list"
+    ):
+        gp.pipeline(gp.to_list(), gp.map(double))
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_pipeline_rejects_what_is_neither_a_stage_nor_a_sink(position: int) -> None:
+    parts: list[Any] = [gp.map(double), gp.map(double)]
+    parts[position] = double
+    with pytest.raises(TypeError, match=r"pipeline\(\) takes stages.*got double"):
+        gp.pipeline(*parts)
 
 
 def running_total(items: Iterable[int]) -> Iterator[int]:
@@ -284,6 +348,48 @@ def test_stage_rejects_bad_arguments_when_built(
 ) -> None:
     with pytest.raises(TypeError, match=re.escape(message)):
         gp.stage(**arguments)
+
+
+def test_a_stage_whose_function_returns_one_value_names_the_stage() -> None:
+    def add_up(items: Iterable[int]) -> int:
+        return sum(items)
+
+    adding: gp.Stage[int, int] = gp.stage(add_up)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"stage add_up: add_up\(items\) returned 6,"):
+        gp.source([1, 2, 3]) | adding | gp.to_list()
+    with pytest.raises(TypeError, match=r"stage add_up: .* a sink such as gp\.reduce"):
+        adding.eager([1, 2, 3])
+
+
+def test_a_stage_whose_function_returns_a_list_streams_that_list() -> None:
+    def reversed_list(items: Iterable[int]) -> list[int]:
+        return list(items)[::-1]
+
+    backwards: gp.Stage[int, int] = gp.stage(reversed_list)  # type: ignore[arg-type]
+    assert [1, 2, 3] | backwards | gp.to_list() == [3, 2, 1]
+
+
+# stage_of(): a typed start
+
+
+def test_stage_of_passes_every_item_on_unchanged_with_no_stage_of_its_own() -> None:
+    ints = gp.stage_of(int)
+    assert list(ints(iter([1, 2]))) == [1, 2]
+    assert ints.parts == (ints,)
+    assert ints.eager((1, 2)) == [1, 2]
+
+
+def test_stage_of_reads_as_the_code_that_built_it() -> None:
+    start = gp.stage_of(dict[str, int]) | gp.take(1)
+    assert repr(start) == "stage_of(dict[str, int]) | take(1)"
+    assert repr(gp.stage_of(int)) == "stage_of(int)"
+
+
+def test_stage_of_wants_a_type() -> None:
+    with pytest.raises(
+        TypeError, match=r"stage_of\(\) needs the type of the items.*got 3"
+    ):
+        gp.stage_of(3)  # type: ignore[arg-type]
 
 
 # source(): re-iterable and one-shot bases

@@ -52,17 +52,23 @@ def test_unordered_output_is_a_permutation_of_the_ordered_output(
 
 
 def test_unordered_yields_in_completion_order() -> None:
-    second_done = threading.Event()
+    # Item 0 finishes only once the consumer holds item 1: an event set inside
+    # the call for item 1 would release item 0 before item 1 had returned, and
+    # without the GIL item 0 then often finishes first.
+    second_delivered = threading.Event()
 
-    def first_waits_for_second(n: int) -> int:
+    def first_waits_until_second_is_delivered(n: int) -> int:
         if n == 0:
-            assert second_done.wait(PROMPTLY)
-        else:
-            second_done.set()
+            assert second_delivered.wait(PROMPTLY)
         return n
 
-    stage = gp.thread_map(first_waits_for_second, workers=2, ordered=False)
-    assert list(stage([0, 1])) == [1, 0]
+    stage = gp.thread_map(
+        first_waits_until_second_is_delivered, workers=2, ordered=False
+    )
+    it = stage([0, 1])
+    assert next(it) == 1
+    second_delivered.set()
+    assert list(it) == [0]
 
 
 def test_workers_calls_run_at_the_same_time() -> None:
@@ -95,7 +101,7 @@ def test_reads_at_most_maxsize_items_ahead_of_the_consumer(
         lambda: upstream.pulls - upstream.consumed >= min(maxsize, 100) // 2
     )
     assert upstream.max_ahead <= maxsize + workers
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_default_maxsize_keeps_an_endless_source_bounded() -> None:
@@ -104,7 +110,7 @@ def test_default_maxsize_keeps_an_endless_source_bounded() -> None:
     next(it)
     assert wait_until(lambda: upstream.pulls >= 1024)
     assert upstream.max_ahead <= 1024 + 2
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_an_item_from_a_slow_source_is_not_held_back() -> None:

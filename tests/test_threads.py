@@ -23,6 +23,7 @@ from tests.threads_support import (
     endless,
     flat,
     same,
+    stray_children,
     wait_until,
 )
 
@@ -44,6 +45,7 @@ def flat_one(item: object) -> object:
 def assert_all_threads_joined() -> None:
     alive = wait_for_no_genpipe_threads(1.0)
     assert not alive, f"still running: {[t.name for t in alive]}"
+    assert stray_children() == []
 
 
 @each_stage
@@ -55,15 +57,16 @@ def test_building_and_iter_start_no_thread_and_pull_nothing(
     it = iter(flow)
     assert upstream.pulls == 0
     assert genpipe_threads() == []
-    assert flat([next(it)]) == [0]
+    # Not necessarily 0: an unordered thread_map yields what finishes first.
+    assert flat([next(it)])[0] in range(10)
     assert genpipe_threads() != []
-    it.close()  # type: ignore[attr-defined]
+    it.close()
     assert_all_threads_joined()
 
 
 @each_stage
 def test_exhaustion_joins_all_threads(make_stage: StageFactory) -> None:
-    assert flat(range(50) | make_stage()) == list(range(50))
+    assert sorted(flat(range(50) | make_stage())) == list(range(50))
     assert_all_threads_joined()
 
 
@@ -93,7 +96,7 @@ def test_close_joins_threads_blocked_on_a_full_buffer(make_stage: StageFactory) 
     next(it)
     # The producer side fills its bounded buffer and waits for room.
     assert wait_until(lambda: upstream.pulls >= 2)
-    it.close()  # type: ignore[attr-defined]
+    it.close()
     assert_all_threads_joined()
 
 
@@ -161,7 +164,7 @@ def test_cancel_from_another_thread_wakes_a_blocked_consumer(
 
     it = make_stage()(stalled())
     assert flat([next(it)]) == [1]
-    canceller = threading.Timer(0.05, it.cancel)  # type: ignore[attr-defined]
+    canceller = threading.Timer(0.05, it.cancel)
     canceller.start()
     started = time.monotonic()
     try:
@@ -182,7 +185,7 @@ def test_close_from_another_thread_is_refused() -> None:
 
     def close_elsewhere() -> None:
         try:
-            it.close()  # type: ignore[attr-defined]
+            it.close()
         except ValueError as exc:
             errors.append(exc)
 
@@ -191,7 +194,7 @@ def test_close_from_another_thread_is_refused() -> None:
     other.join()
     assert len(errors) == 1
     assert "cancel()" in str(errors[0])
-    it.close()  # type: ignore[attr-defined]
+    it.close()
 
 
 def test_keyboard_interrupt_while_waiting_stops_the_pipeline() -> None:
@@ -261,7 +264,7 @@ def test_threads_are_named_and_daemonic() -> None:
     threads = genpipe_threads()
     assert {t.name.split("-")[1] for t in threads} == {"feeder", "worker"}
     assert all(t.daemon for t in threads)
-    it.close()  # type: ignore[attr-defined]
+    it.close()
     assert_all_threads_joined()
 
 
@@ -290,7 +293,7 @@ def test_cancel_stops_a_busy_consumer_at_its_next_item(
     it = make_stage()(endless())
     next(it)
     assert wait_until(lambda: len(genpipe_threads()) > 0)
-    it.cancel()  # type: ignore[attr-defined]
+    it.cancel()
     with pytest.raises(CancelledError):
         next(it)
     assert_all_threads_joined()
@@ -307,7 +310,7 @@ def test_cancel_reaches_concurrent_stages_upstream() -> None:
     flow = gp.source(endless()) | gp.thread_map(slow, workers=2) | gp.buffer()
     with pytest.raises(CancelledError), flow.open() as it:
         next(it)
-        threading.Timer(0.01, it.cancel).start()  # type: ignore[attr-defined]
+        threading.Timer(0.01, it.cancel).start()
         while True:
             next(it)
     assert_all_threads_joined()

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import genpipe as gp
+from tests.doubles import TrackedSource
 from tests.strategies import lines
 
 #: Hypothesis examples reuse one tmp_path: each example overwrites its files.
@@ -239,7 +245,7 @@ def test_the_old_file_stays_until_the_stream_ends_then_is_replaced(
     assert all(text == "old" for text, _ in during)
     names = during[-1][1]
     assert len(names) == 2
-    assert names[0].startswith(".out.")
+    assert re.fullmatch(rf"\.out\.genpipe-{os.getpid()}-[0-9a-f]{{8}}\.tmp", names[0])
     assert os.listdir(tmp_path) == ["out"]
     assert path.read_text() != "old"
 
@@ -269,9 +275,78 @@ def test_a_new_file_gets_the_usual_permissions(
 
 
 @every_writer
-def test_writing_into_a_missing_folder_raises_and_creates_nothing(
+def test_writing_into_a_missing_folder_names_the_target_and_reads_nothing(
     tmp_path: Path, write: Writer, items: list[Any]
 ) -> None:
-    with pytest.raises(FileNotFoundError):
-        items | write(tmp_path / "missing" / "out")
+    target = tmp_path / "missing" / "out.gz"
+    upstream = TrackedSource(items)
+    with pytest.raises(FileNotFoundError) as caught:
+        upstream | gp.buffer() | write(target)
+    assert str(caught.value).endswith(
+        f"cannot write {str(target)!r}: its folder {str(target.parent)!r} does not "
+        "exist; create it first (os.makedirs)"
+    )
+    assert upstream.pulls == 0
+    assert os.listdir(tmp_path) == []
+
+
+@every_writer
+def test_replacing_a_file_keeps_its_mode(
+    tmp_path: Path, write: Writer, items: list[Any]
+) -> None:
+    path = tmp_path / "secret"
+    path.write_text("old")
+    path.chmod(0o600)
+    umask = os.umask(0o022)
+    try:
+        items | write(path)
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o600
+    path.chmod(0o664)
+    items | write(path)
+    assert path.stat().st_mode & 0o777 == 0o664
+
+
+def test_a_killed_writer_leaves_its_target_alone_and_a_temporary_file_naming_it(
+    tmp_path: Path,
+) -> None:
+    program = textwrap.dedent(
+        """
+        import os, signal, sys
+        import genpipe as gp
+
+        def die(line):
+            if line == "b":
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        print(os.getpid(), flush=True)
+        ["a", "b", "c"] | gp.tap(die) | gp.write_lines(sys.argv[1])
+        """
+    )
+    target = tmp_path / "out.txt"
+    target.write_text("old\n")
+    killed = subprocess.run(
+        [sys.executable, "-c", program, str(target)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert target.read_text() == "old\n"
+    [left] = [name for name in os.listdir(tmp_path) if name != "out.txt"]
+    pid = killed.stdout.strip()
+    assert re.fullmatch(rf"\.out\.txt\.genpipe-{pid}-[0-9a-f]{{8}}\.tmp", left)
+
+
+def test_write_csv_of_items_that_are_not_mappings_says_what_it_writes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rows.csv"
+    message = r"write_csv\(\) writes mappings such as .* got 1 of type int"
+    with pytest.raises(TypeError, match=message):
+        [1, 2] | gp.write_csv(path)  # type: ignore[operator]
+    with pytest.raises(TypeError, match=r"got \['b'\] of type list"):
+        [{"a": 1}, ["b"]] | gp.write_csv(path)  # type: ignore[operator]
     assert os.listdir(tmp_path) == []

@@ -5,10 +5,14 @@ Everything here orders events with `threading.Event`, never with sleeps.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import itertools
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 import genpipe as gp
@@ -109,6 +113,10 @@ def same(n: int) -> int:
     return n
 
 
+async def async_same(n: int) -> int:
+    return n
+
+
 def flat(outputs: Iterable[Any]) -> list[Any]:
     """The outputs with (nested) batches and groups unpacked, so stages read alike.
 
@@ -123,6 +131,34 @@ def _unpacked(out: Any) -> list[Any]:
     return flat(out) if isinstance(out, list) else [out]
 
 
+@functools.cache
+def shared_thread_pool() -> ThreadPoolExecutor:
+    """One thread pool for every test that passes a caller-owned executor."""
+    pool = ThreadPoolExecutor(3, thread_name_prefix="shared-pool")
+    atexit.register(pool.shutdown)
+    return pool
+
+
+@functools.cache
+def shared_process_pool() -> ProcessPoolExecutor:
+    """One 2-worker process pool for every test that passes one: pools start slowly."""
+    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("forkserver"))
+    atexit.register(pool.shutdown)
+    return pool
+
+
+def stray_children() -> list[multiprocessing.process.BaseProcess]:
+    """Child processes alive now, other than the shared pool's and Dask's workers."""
+    shared = set()
+    if shared_process_pool.cache_info().currsize:
+        shared = {p.pid for p in (shared_process_pool()._processes or {}).values()}
+    return [
+        p
+        for p in multiprocessing.active_children()
+        if p.pid not in shared and not p.name.startswith("Dask")
+    ]
+
+
 #: Every concurrent stage over ints, as (id, factory) pairs for parametrize.
 #: The timed batch and group_by have size 1 so that they never wait for their
 #: deadline; read their output through `flat`. group_by keys by ``repr``, so
@@ -132,6 +168,24 @@ CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
     (
         "thread_map_unordered",
         lambda: gp.thread_map(same, workers=3, ordered=False, maxsize=8),
+    ),
+    ("async_map", lambda: gp.async_map(async_same, concurrency=3, maxsize=8)),
+    (
+        "async_map_unordered",
+        lambda: gp.async_map(async_same, concurrency=3, ordered=False, maxsize=8),
+    ),
+    ("process_map", lambda: gp.process_map(same, workers=2, maxsize=8)),
+    (
+        "process_map_unordered",
+        lambda: gp.process_map(same, workers=1, ordered=False, maxsize=8),
+    ),
+    (
+        "executor_map_threads",
+        lambda: gp.executor_map(same, shared_thread_pool(), maxsize=8),
+    ),
+    (
+        "executor_map_processes",
+        lambda: gp.executor_map(same, shared_process_pool()),
     ),
     ("buffer", lambda: gp.buffer(maxsize=4)),
     ("timed_batch", lambda: gp.batch(1, max_wait=30.0)),

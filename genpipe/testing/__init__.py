@@ -17,11 +17,15 @@ except ImportError as missing:
         "genpipe.testing needs hypothesis: pip install genpipe[testing]"
     ) from missing
 
+from genpipe._public import report_as
+from genpipe.testing import strategies as strategies
 from genpipe.testing._assertion import (
     assert_lazy_equals_eager as assert_lazy_equals_eager,
 )
 from genpipe.testing._property import lazy_eager_property as lazy_eager_property
 
-del _hypothesis
+__all__ = ["assert_lazy_equals_eager", "lazy_eager_property", "strategies"]
 
-__all__ = ["assert_lazy_equals_eager", "lazy_eager_property"]
+for _name in __all__:
+    report_as(__name__, globals()[_name])
+del _hypothesis, _name, report_as

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from genpipe._core import Stage, close_chain
+from genpipe._core import Stage
+from genpipe._run import close_chain
 
 
 @dataclass

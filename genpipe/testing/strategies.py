@@ -135,7 +135,7 @@ def pipelines(
 
     @st.composite
     def chains(draw: st.DrawFn) -> gp.Stage[Any, Any]:
-        parts: list[gp.Stage[Any, Any]] = []
+        parts: list[gp.Stage[object, object]] = []  # Any would make pipeline() Any
         shape = ELEMENT
         while len(parts) < min_stages or (
             len(parts) < max_stages and draw(_another_stage)

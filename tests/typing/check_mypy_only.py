@@ -46,3 +46,11 @@ assert_type([1, 2, 3] | first_two, gp.Source[int])
 assert_type(gp.source(range(3)) | gp.to_list(), list[int])
 windows: gp.Stage[int, tuple[int, ...]] = gp.window(2)
 assert_type(windows | gp.map(sum), gp.Stage[int, int])
+
+# Or start the chain with stage_of(), which needs no annotation.
+assert_type(gp.stage_of(int) | gp.window(2) | gp.map(sum), gp.Stage[int, int])
+assert_type(
+    gp.stage_of(int) | gp.filter(lambda r: r < 9_000) | gp.batch(100),
+    gp.Stage[int, list[int]],
+)
+assert_type(gp.stage_of(str) | gp.sort() | gp.to_list(), gp.Sink[str, list[str]])

@@ -104,12 +104,14 @@ assert_type(numbers.then(gp.last(default=None)), int | None)
 assert_type(numbers.then(gp.last(default=0)), int)
 
 # Both faces of a stage, and the ways to run a source.
-assert_type(gp.map(show)([1, 2]), Iterator[str])
+assert_type(gp.map(show)([1, 2]), gp.Run[str])
 assert_type(gp.map(show).eager([1, 2]), list[str])
 assert_type(numbers.eager(), list[int])
-assert_type(iter(numbers | gp.map(show)), Iterator[str])
+assert_type(iter(numbers | gp.map(show)), gp.Run[str])
 with (numbers | gp.map(show)).open() as shown:
-    assert_type(shown, Iterator[str])
+    assert_type(shown, gp.Run[str])
+    shown.cancel()
+    shown.close()
 
 # Sources.
 assert_type(gp.count(), gp.Source[int])
@@ -140,8 +142,22 @@ assert_type(gp.chain([1, 2], numbers), gp.Source[int])
 assert_type(numbers.then(gp.throttle(10, per=timedelta(minutes=1))), gp.Source[int])
 assert_type(gp.stage(shown_all, comparison="multiset"), gp.Stage[int, str])
 
-# pipeline() takes a list of any stages, so its element types are lost.
+# pipeline() takes a list of any stages, so its element types are lost; with
+# a sink among them, the result may be a sink.
 assert_type(gp.pipeline(gp.map(show), gp.map(parse)), gp.Stage[Any, Any])
+assert_type(
+    gp.pipeline(gp.map(show), gp.to_list()), gp.Stage[Any, Any] | gp.Sink[Any, Any]
+)
+
+# stage_of() starts a chain typed, where its first stage is generic.
+assert_type(gp.stage_of(int), gp.Stage[int, int])
+assert_type(gp.stage_of(int).then(gp.take(2)), gp.Stage[int, int])
+assert_type(
+    gp.stage_of(str).then(gp.filter(lambda text: text != "")).then(gp.batch(2)),
+    gp.Stage[str, list[str]],
+)
+assert_type(gp.stage_of(dict[str, int]), gp.Stage[dict[str, int], dict[str, int]])
+gp.stage_of(int).then(gp.map(parse))  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
 
 # Type errors: mismatched element types, and misspelt options.
 ints_to_text: gp.Stage[int, str] = gp.map(show)

@@ -1,4 +1,9 @@
-"""Producer threads apart from the consumer: buffer, merge, timed batch, group_by."""
+"""Producer threads decoupled from the consumer: `buffer`, `merge`, timed `batch`
+and timed `group_by`.
+
+Each upstream gets a feeder thread of its own, and the consumer takes items
+straight from the `Hub` the feeders fill.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, TypeVar
 
 from genpipe._buckets import Buckets
-from genpipe._channel import END, TIMEOUT, Channel
+from genpipe._concurrent._feeder import END, TIMEOUT, Hub
+from genpipe._concurrent._lifecycle import Crew
+from genpipe._concurrent._outlet import StageOutlet
 from genpipe._core import Base, Source, Stage, call_repr, source
-from genpipe._threads import ConcurrentIterator, Crew
+from genpipe._errors import Policy
+from genpipe._metrics import Figures
 from genpipe._validate import check_callable, check_int, check_seconds
 
 T = TypeVar("T")
@@ -22,53 +30,74 @@ Out = TypeVar("Out")
 GROUP_READ_AHEAD = 64
 
 
-class _Pumped(ConcurrentIterator[Out], Generic[T, Out]):
-    """One producer thread per upstream pumps items into a `Channel`."""
+class _PumpedOutlet(StageOutlet[Out], Generic[T, Out]):
+    """Feeders move each upstream into one hub; the consumer takes from it."""
 
-    def __init__(self, label: str, upstreams: list[Iterator[T]], maxsize: int):
+    def __init__(self, label: str, maxsize: int, feeders: int = 1) -> None:
         crew = Crew(label)
-        super().__init__(crew, upstreams)
-        self._channel: Channel[T] = Channel(crew, maxsize, len(upstreams))
+        super().__init__(crew)
+        self._hub = Hub(crew, limit=maxsize, feeders=feeders)
+        self._hub.window = float("inf")
+        self._wakeup = crew.wakeup()
+        crew.on_stop(self._hub.wake_feeders)
 
-    def _start(self) -> None:
-        for upstream in self._upstreams:
-            self._crew.start("producer", partial(self._channel.pump, upstream))
-
-    def _end(self) -> NoReturn:
-        """The channel is drained: close, and say why the stream ended."""
-        self._raise_if_cancelled()
-        self.close()
-        raise StopIteration
-
-
-class _ChannelIterator(_Pumped[T, T]):
-    """Yields the channel's items as they come."""
-
-    def __init__(self, label: str, upstreams: list[Iterator[T]], maxsize: int):
-        super().__init__(label, upstreams, maxsize)
-        self._items = self._channel.items
-
-    def __next__(self) -> T:
-        # The hot path: one atomic popleft, no lock, no extra call. Only this
-        # thread takes items, so a non-empty deque cannot empty under us.
-        items = self._items
-        if not items:
-            return self._wait_for_next(self._wait_for_item)
-        item = items.popleft()
-        if self._channel.producers_waiting:
-            self._channel.after_take()
-        return item
-
-    def _wait_for_item(self) -> T:
-        item = self._channel.get()
-        if item is END:
-            self._end()
-        return item
+    def _start(self, segment: list[Iterator[Any]]) -> None:
+        self._crew.add("producer", partial(self._hub.feed, segment))
+        self._crew.start()
 
     def _drop_buffered(self) -> None:
+        self._hub.items.clear()
+
+    def _figures(self) -> Figures:
+        return Figures(wait_seconds=self._hub.waited, buffered_high=self._hub.high)
+
+
+class _BufferOutlet(_PumpedOutlet[T, T]):
+    """Yields the hub's items as they come."""
+
+    def __init__(self, label: str, maxsize: int, feeders: int = 1) -> None:
+        super().__init__(label, maxsize, feeders)
+        self._items = self._hub.items
+
+    def __next__(self) -> T:
+        # The hot path: one atomic popleft, no lock. Only this thread takes
+        # items, so a non-empty deque cannot empty under us.
+        items = self._items
+        if not items:
+            return self._wait_for_item()
+        item = items.popleft()
+        if self._hub.feeders_waiting:
+            self._hub.after_take()
+        return item  # type: ignore[no-any-return]
+
+    def _wait_for_item(self) -> T:
+        self._begin()
+        item = self._hub.take(self._wakeup)
+        if item is END:
+            self._ended()
+        return item  # type: ignore[no-any-return]
+
+    def _drop_buffered(self) -> None:
+        super()._drop_buffered()
         # The hot path reads this deque; an empty one sends it to the slow
-        # path, which reports the end or the cancellation.
+        # path, which reports the cancellation.
         self._items = deque()
+
+
+class _MergeOutlet(_BufferOutlet[T]):
+    """One feeder per source; the sources' runs are opened at the first ``next()``."""
+
+    def __init__(self, label: str, sources: list[Source[T]], maxsize: int) -> None:
+        super().__init__(label, maxsize, feeders=len(sources))
+        self._sources = sources
+
+    def _start(self, segment: list[Iterator[Any]]) -> None:
+        runs: list[Iterator[Any]] = [iter(part) for part in self._sources]
+        # Adopted as the segment so that stopping the merge stops them too.
+        self._adopt(runs)
+        for run in runs:
+            self._crew.add("producer", partial(self._hub.feed, [run]))
+        self._crew.start()
 
 
 def buffer(maxsize: int = 64) -> Stage[T, T]:
@@ -90,7 +119,7 @@ def buffer(maxsize: int = 64) -> Stage[T, T]:
     check_int("buffer", "maxsize", maxsize, minimum=1)
     label = "buffer()" if maxsize == 64 else call_repr("buffer", maxsize=maxsize)
     return Stage(
-        lambda items: _ChannelIterator(label, [iter(items)], maxsize), list, label
+        lambda items: _BufferOutlet(label, maxsize), list, label, concurrent=True
     )
 
 
@@ -113,52 +142,60 @@ def merge(*sources: Iterable[T], maxsize: int = 64) -> Source[T]:
     options = {"maxsize": maxsize} if maxsize != 64 else {}
     label = call_repr("merge", *parts, **options)
 
-    def open_merged() -> Iterator[T]:
-        return _ChannelIterator(label, [iter(part) for part in parts], maxsize)
-
     def merged_eagerly() -> list[T]:
         return [item for part in parts for item in part.eager()]
 
     return Source(
         Base(
-            open_merged,
+            lambda: _MergeOutlet(label, parts, maxsize),
             label,
             one_shot=False,
             materialise=merged_eagerly,
             comparison="multiset",
+            sources=tuple(parts),
         )
     )
 
 
-class _TimedBatchIterator(_Pumped[T, list[T]]):
+class _TimedBatchOutlet(_PumpedOutlet[T, list[T]]):
     """Yields lists of up to ``size`` items, cut short ``max_wait`` after the first."""
 
     def __init__(
         self,
         label: str,
-        upstream: Iterator[T],
         size: int,
         max_wait: float,
         clock: Callable[[], float],
-    ):
-        super().__init__(label, [upstream], maxsize=size)
+        sleep: Callable[[float], object] | None,
+    ) -> None:
+        super().__init__(label, maxsize=size)
         self._size = size
         self._max_wait = max_wait
         self._clock = clock
+        self._sleep = sleep
         self._held_error: BaseException | None = None
 
-    def __next__(self) -> list[T]:
-        return self._wait_for_next(self._next_batch)
+    def _take_held_error(self) -> BaseException:
+        error, self._held_error = self._held_error, None
+        assert error is not None
+        return error
 
-    def _next_batch(self) -> list[T]:
+    def __next__(self) -> list[T]:
+        self._begin()
         if self._held_error is not None:
-            error, self._held_error = self._held_error, None
-            raise error
-        batch: list[T] = []
+            raise self._take_held_error()
+        hub, batch = self._hub, list[T]()
         deadline = None
         while len(batch) < self._size:
             try:
-                item = self._channel.get(deadline, self._clock)
+                if hub.items:
+                    item = hub.items.popleft()
+                else:
+                    item = hub.wait_for_item(
+                        self._wakeup, deadline, self._clock, self._sleep
+                    )
+                if hub.feeders_waiting:
+                    hub.after_take()
             except Exception as exc:
                 if not batch:
                     raise
@@ -169,7 +206,7 @@ class _TimedBatchIterator(_Pumped[T, list[T]]):
             if item is END:
                 if batch and not self._crew.cancelled:
                     break
-                self._end()
+                self._ended()
             if deadline is None:
                 deadline = self._clock() + self._max_wait
             batch.append(item)
@@ -177,7 +214,11 @@ class _TimedBatchIterator(_Pumped[T, list[T]]):
 
 
 def timed_batches(
-    fixed: Stage[T, list[T]], size: int, max_wait: float, clock: Callable[[], float]
+    fixed: Stage[T, list[T]],
+    size: int,
+    max_wait: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], object] | None,
 ) -> Stage[T, list[T]]:
     """`batch` with ``max_wait``: a producer thread feeds a deadline-aware consumer.
 
@@ -186,20 +227,28 @@ def timed_batches(
     """
     max_wait = check_seconds("batch", "max_wait", max_wait, allow_zero=False)
     check_callable("batch", "clock", clock)
+    if sleep is not None:
+        check_callable("batch", "sleep", sleep)
+    elif clock is not time.monotonic:
+        raise ValueError(
+            "batch() with a clock= needs sleep= too, to wait on that clock "
+            "(e.g. a fake sleep that advances a fake clock)"
+        )
     label = call_repr("batch", size, max_wait=max_wait)
     return Stage(
-        lambda items: _TimedBatchIterator(label, iter(items), size, max_wait, clock),
+        lambda items: _TimedBatchOutlet(label, size, max_wait, clock, sleep),
         fixed._eager,
         label,
         comparison="regrouped",
+        concurrent=True,
     )
 
 
-class _TimedGroupIterator(_Pumped[tuple[T, K], tuple[K, list[T]]]):
+class _TimedGroupOutlet(_PumpedOutlet[tuple[T, K], tuple[K, list[T]]]):
     """Yields ``(key, items)`` buckets as `Buckets` hands them back, on ``clock``.
 
     The producer thread reads ``(item, key)`` pairs, so a bucket can expire
-    while upstream is silent. ``sleep`` (None: wait on the channel, which an
+    while upstream is silent. ``sleep`` (None: wait on the hub, which an
     arriving item interrupts) is how the consumer waits for a deadline when
     nothing has arrived.
     """
@@ -207,31 +256,38 @@ class _TimedGroupIterator(_Pumped[tuple[T, K], tuple[K, list[T]]]):
     def __init__(
         self,
         label: str,
-        pairs: Iterator[tuple[T, K]],
+        keyed: Callable[[Iterable[T]], Iterator[tuple[T, K]]],
         buckets: Buckets[K, T],
         read_ahead: int,
         clock: Callable[[], float],
         sleep: Callable[[float], object] | None,
-    ):
-        super().__init__(label, [pairs], maxsize=read_ahead)
+    ) -> None:
+        super().__init__(label, maxsize=read_ahead)
+        self._keyed = keyed
         self._buckets = buckets
         self._clock = clock
         self._sleep = sleep
         self._ready: deque[tuple[K, list[T]]] = deque()
-        self._ended = False
+        self._upstream_done = False
         self._held_error: BaseException | None = None
 
-    def __next__(self) -> tuple[K, list[T]]:
-        return self._wait_for_next(self._next_group)
+    def _start(self, segment: list[Iterator[Any]]) -> None:
+        # The keys are computed in the feeder thread, next to the reading.
+        super()._start([*segment, self._keyed(segment[-1])])
 
-    def _next_group(self) -> tuple[K, list[T]]:
+    def _take_held_error(self) -> BaseException:
+        error, self._held_error = self._held_error, None
+        assert error is not None
+        return error
+
+    def __next__(self) -> tuple[K, list[T]]:
+        self._begin()
         ready, buckets, clock = self._ready, self._buckets, self._clock
         while not ready:
-            if self._ended:
+            if self._upstream_done:
                 if self._held_error is not None:
-                    error, self._held_error = self._held_error, None
-                    raise error
-                self._end()
+                    raise self._take_held_error()
+                self._ended()
             ready.extend(buckets.expired(clock()))
             if ready:
                 break
@@ -239,8 +295,8 @@ class _TimedGroupIterator(_Pumped[tuple[T, K], tuple[K, list[T]]]):
                 arrival = self._arrival(buckets.deadline())
                 if arrival is END:
                     if self._crew.cancelled:
-                        self._end()
-                    self._ended = True
+                        self._ended()
+                    self._upstream_done = True
                     ready.extend(buckets.rest())
                 elif arrival is not TIMEOUT:
                     item, key = arrival
@@ -249,18 +305,23 @@ class _TimedGroupIterator(_Pumped[tuple[T, K], tuple[K, list[T]]]):
                         ready.append((key, full))
             except Exception as exc:
                 self._held_error = exc  # raised after the buckets held
-                self._ended = True
+                self._upstream_done = True
                 ready.extend(buckets.rest())
         return ready.popleft()
 
     def _arrival(self, deadline: float | None) -> Any:
         """The next pair, `END`, or `TIMEOUT` once ``deadline`` passed."""
-        channel = self._channel
-        if deadline is not None and self._sleep is not None and not channel.items:
-            remaining = deadline - self._clock()
-            if remaining > 0:
-                self._sleep(remaining)
-        return channel.get(deadline, self._clock)
+        hub = self._hub
+        items = hub.items
+        if items:
+            arrival = items.popleft()
+        else:
+            arrival = hub.wait_for_item(
+                self._wakeup, deadline, self._clock, self._sleep
+            )
+        if hub.feeders_waiting:
+            hub.after_take()
+        return arrival
 
 
 def timed_groups(
@@ -271,6 +332,7 @@ def timed_groups(
     clock: Callable[[], float],
     sleep: Callable[[float], object],
     reference: Callable[[list[T]], list[tuple[K, list[T]]]],
+    policy: Policy,
 ) -> Stage[T, tuple[K, list[T]]]:
     """`group_by` with ``max_wait``: ``keyed`` pairs read in a producer thread.
 
@@ -282,7 +344,13 @@ def timed_groups(
 
     def lazy(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
         buckets: Buckets[K, T] = Buckets(size, max_wait)
-        pairs = keyed(iter(items))
-        return _TimedGroupIterator(label, pairs, buckets, read_ahead, clock, wait)
+        return _TimedGroupOutlet(label, keyed, buckets, read_ahead, clock, wait)
 
-    return Stage(lazy, reference, label, comparison="regrouped")
+    return Stage(
+        lazy,
+        reference,
+        label,
+        comparison="regrouped",
+        policy=policy,
+        concurrent=True,
+    )

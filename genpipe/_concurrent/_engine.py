@@ -1,0 +1,637 @@
+"""The mapping engine: every ``*_map`` stage is this, with a different backend.
+
+A feeder thread reads upstream into a `Hub`. Items leave it in *chunks*:
+contiguous runs of items with a sequence number, claimed under the crew's
+lock. A `Backend` turns each chunk into results — genpipe's own threads call
+the function right there and publish each result as it is ready; an
+executor's tasks hand a whole chunk back through a future's callback — and
+the consumer takes results in sequence order (or in completion order).
+
+The engine alone decides how much is read ahead (`Window`), how big chunks
+are, in what order results are delivered, how failures reach the consumer
+and how the run ends; a backend only runs chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any, Generic, NoReturn, TypeVar
+
+from genpipe._concurrent._feeder import Hub
+from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
+from genpipe._concurrent._outlet import StageOutlet
+from genpipe._core import Stage, call_repr
+from genpipe._errors import SKIPPED, Policy
+from genpipe._metrics import Figures
+from genpipe._validate import check_int
+
+T = TypeVar("T")
+
+#: The most items in one chunk.
+MAX_CHUNK = 256
+#: How long one chunk should take, so its hand-off cost is paid rarely.
+CHUNK_SECONDS = 0.0005
+#: A pool's chunk runs this many times as long as one task's measured
+#: overhead (pickling, the round trip), so that overhead is under 5 %.
+AMORTISE = 20
+#: How many recent overhead measurements the estimate is the median of.
+OVERHEAD_SAMPLES = 9
+#: A pool gets at most this many tasks per worker at once: one running, one
+#: ready to start the moment it ends.
+TASKS_PER_WORKER = 2
+#: The adaptive read-ahead starts at this many items per worker ...
+START_PER_WORKER = 2
+#: ... and never goes past this many.
+CAP_PER_WORKER = 2 * MAX_CHUNK
+
+
+class Chunk:
+    """Contiguous items claimed together, and what became of them."""
+
+    __slots__ = ("done", "error", "items", "queued", "results", "seq", "submitted")
+
+    def __init__(self, seq: int, items: list[Any]) -> None:
+        self.seq = seq
+        self.items = items
+        #: When a dispatcher sent it to a pool, and how many tasks were then
+        #: in flight (itself included): what its round trip is measured from.
+        self.submitted = 0.0
+        self.queued = 0
+        #: Results so far (ordered runs); the consumer takes from the left.
+        self.results: deque[Any] = deque()
+        #: Set under the crew's lock once every item was dealt with.
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class Settled:
+    """In an unordered run's output queue: a chunk is done (``error``: it failed)."""
+
+    __slots__ = ("chunk", "error")
+
+    def __init__(self, chunk: Chunk, error: BaseException | None) -> None:
+        self.chunk = chunk
+        self.error = error
+
+
+def take_error(holder: Chunk | Settled) -> BaseException:
+    """The holder's error, forgotten by it.
+
+    Raise it as ``raise take_error(x)``: bound to a local, it would stay in a
+    frame that its own traceback keeps, a cycle that holds the run's items.
+    """
+    error, holder.error = holder.error, None
+    assert error is not None
+    return error
+
+
+class Backend(ABC):
+    """How chunks of items become results; the rest is the engine's.
+
+    `start` creates the crew threads that drive it: genpipe's workers call
+    `MapEngine.work`; a backend with its own pool runs `MapEngine.dispatch`
+    in one thread and settles each chunk from its future's callback.
+    """
+
+    #: How many calls can run at once; sizes the read-ahead and the chunks.
+    workers: int
+    #: True when a chunk's items run side by side (coroutines on one loop)
+    #: rather than one after another: then a chunk's size is bounded by the
+    #: read-ahead, not by how long one call takes, and one chunk feeds many
+    #: calls, so the one claimer takes everything waiting.
+    spreads_chunks: bool = False
+
+    @abstractmethod
+    def start(self, engine: MapEngine) -> None:
+        """Add the crew threads (`Crew.add`) that run chunks; they start after."""
+
+    def stop(self) -> None:  # noqa: B027 - a hook: most backends hold nothing
+        """Cancel what has not started. Never blocks: a finaliser may call it."""
+
+    def join(self) -> None:  # noqa: B027 - a hook: most backends hold nothing
+        """Release what the backend holds once its crew is stopped (consumer only)."""
+
+
+class MapEngine:
+    """State shared by the feeder, the backend's threads and the consumer of one run."""
+
+    def __init__(
+        self,
+        crew: Crew,
+        backend: Backend,
+        fn: Callable[[Any], Any],
+        *,
+        ordered: bool,
+        maxsize: int | None,
+        chunksize: int | None = None,
+    ) -> None:
+        self.crew = crew
+        self.backend = backend
+        self.fn = fn
+        self.ordered = ordered
+        workers = backend.workers
+        self.workers = workers
+        self.chunksize = chunksize
+        self.adaptive = maxsize is None
+        # A fixed chunk size needs room for a chunk per worker and one more each.
+        least = 0 if chunksize is None else 2 * workers * chunksize
+        self.cap = max(CAP_PER_WORKER * workers, least) if maxsize is None else maxsize
+        window = max(START_PER_WORKER * workers, least) if maxsize is None else maxsize
+        self.hub = Hub(crew, limit=self.cap, feeders=1)
+        self.hub.window = window
+        self.max_chunk = self._max_chunk_for(window)
+        #: Seconds per call, as last measured; 0 until a chunk was timed.
+        self.per_item = 0.0
+        #: A pool's cost per task beyond its calls (median of recent rounds).
+        self.task_overhead = 0.0
+        self._overheads: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        #: A pool's tasks submitted and not yet settled, and their bound.
+        self.tasks = 0
+        self.max_tasks = TASKS_PER_WORKER * workers
+        self._dispatcher: Worker | None = None
+        self.next_seq = 0
+        self.settled = 0
+        #: For a metered run: failures handed over, time the consumer
+        #: waited, and time a pool's tasks took where they ran.
+        self.failures = 0
+        self.waited = 0.0
+        self.remote_busy = 0.0
+        #: Set at the first failure: no chunk is claimed after it, since its
+        #: results could never be yielded (ordered) or would be discarded.
+        self.halted = False
+        self.chunks: dict[int, Chunk] = {}
+        self.outputs: deque[Any] = deque()
+        self.consumer_wakeup = crew.wakeup()
+        self.consumer_waiting = False
+        crew.on_stop(self._on_stop)
+
+    def _on_stop(self) -> None:
+        self.hub.wake_readers()
+        self.hub.wake_feeders()
+        self.backend.stop()
+
+    def _max_chunk_for(self, window: int) -> int:
+        if self.chunksize is not None:
+            return max(1, min(self.chunksize, window))
+        # Room for at least two chunks per worker, or, when one chunk feeds
+        # every worker, for four chunks in all, so a chunk that waits on its
+        # slowest item never leaves the workers without the next one.
+        per_chunk = 4 if self.backend.spreads_chunks else 2 * self.workers
+        return max(1, min(MAX_CHUNK, window // per_chunk))
+
+    # -- claiming work ----------------------------------------------------
+
+    def claim(self, worker: Worker, size: int, idle: int | None = None) -> Chunk | None:
+        """Wait for items, then claim up to ``size`` of them; None: stop.
+
+        ``idle``: how many workers have nothing to do (default: all of them);
+        each is left a share of the items waiting.
+        """
+        crew, hub = self.crew, self.hub
+        todo = hub.items
+        wakeup = worker.wakeup
+        while True:
+            with crew.lock:
+                if crew.stopping or self.halted:
+                    return None
+                if todo:
+                    # Leave a share of what is waiting to each other worker.
+                    claimers = 1 if self.backend.spreads_chunks else idle
+                    share = max(1, len(todo) // (claimers or self.workers))
+                    count = min(size, self.max_chunk, share)
+                    items = [todo.popleft() for _ in range(count)]
+                    chunk = Chunk(self.next_seq, items)
+                    self.next_seq += 1
+                    if self.ordered:
+                        self.chunks[chunk.seq] = chunk
+                    break
+                if hub.open_feeders == 0:
+                    return None
+                self._widen_if_starved()
+                hub.readers_waiting.append(wakeup)
+            # Look again after registering: the feeder appends without the
+            # lock and wakes whoever is registered when it looks.
+            if not todo and not crew.stopping:
+                wakeup.wait()
+        if hub.feeders_waiting:
+            hub.after_take()
+        return chunk
+
+    def _widen_if_starved(self) -> None:
+        # Called with the lock held by a worker with nothing to do: if the
+        # read-ahead, not the upstream, is what starves it, widen the window
+        # to what chunks of this function's speed need.
+        hub = self.hub
+        if not (self.adaptive and hub.feeders_waiting) or hub.window >= self.cap:
+            return
+        if self.per_item == 0:  # nothing timed yet: how wide is unknown
+            return
+        wanted = 2 * self.workers * self.chunk_size_for(self.per_item)
+        if wanted > hub.window:
+            hub.window = min(self.cap, wanted)
+            self.max_chunk = self._max_chunk_for(hub.window)
+            hub.wake_feeders()
+
+    def chunk_size_for(self, per_item: float) -> int:
+        """Items per chunk for calls of ``per_item`` seconds.
+
+        A chunk takes `CHUNK_SECONDS`, or `AMORTISE` times a pool's measured
+        per-task overhead if that is longer; ``chunksize=`` fixes it instead.
+        """
+        if self.chunksize is not None:
+            return self.chunksize
+        if per_item <= 0:
+            return MAX_CHUNK
+        seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
+        return max(1, min(MAX_CHUNK, int(seconds / per_item)))
+
+    # -- running chunks here (genpipe's worker threads) -------------------
+
+    def work(self, worker: Worker) -> None:
+        """A worker thread's body: claim chunks, call the function, publish results."""
+        size = 1
+        try:
+            while (chunk := self.claim(worker, size)) is not None:
+                started = time.perf_counter()
+                worker.busy = True
+                error = self._apply(chunk)
+                worker.busy = False
+                took = time.perf_counter() - started
+                worker.busy_seconds += took
+                if error is None:
+                    self.per_item = took / len(chunk.items)
+                    size = self.chunk_size_for(self.per_item)
+                self._settle(chunk, error)
+                # The traceback reaches this frame (through its callee's), so
+                # the error must not stay in it: that would be a cycle.
+                error = None
+        finally:
+            worker.busy = False
+            self._wake_consumer()
+
+    def _apply(self, chunk: Chunk) -> BaseException | None:
+        fn = self.fn
+        publish = chunk.results.append if self.ordered else self.outputs.append
+        done = 0
+        try:
+            for item in chunk.items:
+                result = fn(item)
+                done += 1
+                if result is not SKIPPED:
+                    publish(result)
+                    if self.consumer_waiting:
+                        self._wake_consumer()
+        except BaseException as exc:  # handed to the consumer, never lost
+            return self._failed(exc, chunk.items[done])
+        return None
+
+    def _failed(self, exc: BaseException, item: Any) -> BaseException:
+        error = as_error(exc, self.crew.label)
+        error.add_note(item_note(self.crew.label, item))
+        with self.crew.lock:
+            self.halted = True
+            self.failures += 1
+        return error
+
+    # -- running chunks elsewhere (a pool) --------------------------------
+
+    def dispatch(self, worker: Worker, submit: Callable[[Chunk], Any]) -> None:
+        """A dispatcher thread's body: claim chunks and ``submit`` each to the pool.
+
+        ``submit`` must arrange for `settle_outcomes` to be called with the
+        chunk's outcomes when the pool is done with it.
+        """
+        self._dispatcher = worker
+        crew = self.crew
+        size = 1
+        try:
+            while True:
+                while self.tasks >= self.max_tasks and not crew.stopping:
+                    worker.wakeup.wait()
+                # Growing by doubling, so early round trips (a worker's
+                # start-up) cannot make the first chunks too big to share.
+                wanted = self.chunk_size_for(self.per_item)
+                size = min(wanted, 2 * size, self.max_chunk)
+                if self.chunksize is not None:
+                    size = min(self.chunksize, self.max_chunk)
+                elif self.backend.spreads_chunks:
+                    size = self.max_chunk
+                self._gather(worker, size)
+                idle = max(1, self.workers - self.tasks)
+                chunk = self.claim(worker, size, idle)
+                if chunk is None:
+                    break
+                with crew.lock:
+                    self.tasks += 1
+                    chunk.queued = self.tasks
+                chunk.submitted = time.perf_counter()
+                worker.busy = True
+                submit(chunk)
+                worker.busy = False
+        finally:
+            worker.busy = False
+            self._wake_consumer()
+
+    def _gather(self, worker: Worker, size: int) -> None:
+        # While every worker has a task, the dispatcher can wait for a full
+        # chunk: a short one would pay a task's overhead for fewer items.
+        # Never past that, so a slow upstream's items do not wait for more.
+        crew, hub = self.crew, self.hub
+        while True:
+            with crew.lock:
+                if (
+                    len(hub.items) >= size
+                    or self.tasks < self.workers
+                    or hub.open_feeders == 0
+                    or hub.feeders_waiting  # the window is full
+                    or crew.stopping
+                ):
+                    return
+                hub.readers_waiting.append(worker.wakeup)
+            worker.wakeup.wait()
+
+    def settle_outcomes(
+        self,
+        chunk: Chunk,
+        results: list[Any],
+        failure: BaseException | None,
+        seconds: float | None = None,
+    ) -> None:
+        """A pool finished ``chunk``: ``results`` in order, then maybe a ``failure``.
+
+        The failure belongs to the item after the last result. ``seconds``:
+        how long the calls took where they ran, if known; it and the round
+        trip measure the pool's per-task overhead, which sizes later chunks.
+        """
+        if seconds is not None and results and failure is None:
+            self._timed(chunk, seconds)
+        with self.crew.lock:
+            self.tasks -= 1
+            if seconds is not None:
+                self.remote_busy += seconds
+        if self._dispatcher is not None:
+            self._dispatcher.wakeup.wake()
+        publish = chunk.results.append if self.ordered else self.outputs.append
+        for result in results:
+            if result is not SKIPPED:
+                publish(result)
+        error = None
+        if failure is not None:
+            failed = (
+                chunk.items[len(results)] if len(results) < len(chunk.items) else None
+            )
+            error = self._failed(failure, failed)
+        self._settle(chunk, error)
+
+    def _timed(self, chunk: Chunk, seconds: float) -> None:
+        # Tasks queued ahead of this one on the same worker lengthened its
+        # round trip by about one round each; take them out.
+        rounds = math.ceil(chunk.queued / self.workers)
+        round_trip = time.perf_counter() - chunk.submitted
+        overheads = self._overheads
+        overheads.append(max(0.0, round_trip / rounds - seconds))
+        self.task_overhead = statistics.median(overheads)
+        self.per_item = seconds / len(chunk.items)
+
+    # -- handing over -----------------------------------------------------
+
+    def _settle(self, chunk: Chunk, error: BaseException | None) -> None:
+        with self.crew.lock:
+            chunk.error = error
+            chunk.done = True
+            self.settled += 1
+            if not self.ordered:
+                self.outputs.append(Settled(chunk, error))
+        if error is not None:
+            self.crew.failed(error)
+        self._wake_consumer()
+
+    def _wake_consumer(self) -> None:
+        # Clearing the flag here, not when the consumer wakes, means one wake
+        # per wait rather than one per result published meanwhile.
+        self.consumer_waiting = False
+        self.consumer_wakeup.wake()
+
+    def has_chunk_or_finished(self, seq: int) -> bool:
+        return seq in self.chunks or self.finished(seq)
+
+    def finished(self, consumed_seq: int) -> bool:
+        """With the lock held: True when nothing more can come (read, all settled)."""
+        return (
+            self.hub.open_feeders == 0
+            and not self.hub.items
+            and self.settled == self.next_seq
+            and consumed_seq >= self.next_seq
+        )
+
+
+class _MapOutlet(StageOutlet[T], Generic[T]):
+    """The consumer's end of a mapping run."""
+
+    def __init__(self, engine: MapEngine) -> None:
+        super().__init__(engine.crew)
+        self._engine = engine
+
+    def _start(self, segment: list[Iterator[Any]]) -> None:
+        engine = self._engine
+        engine.crew.add("feeder", partial(engine.hub.feed, segment))
+        engine.backend.start(engine)
+        engine.crew.start()
+
+    def _join(self) -> None:
+        super()._join()
+        self._engine.backend.join()
+
+    def _wait(self, ready: Callable[[], bool]) -> None:
+        engine = self._engine
+        engine.consumer_waiting = True
+        if not ready():
+            started = time.perf_counter()
+            engine.consumer_wakeup.wait()
+            engine.waited += time.perf_counter() - started
+        engine.consumer_waiting = False
+        self._begin()  # raises once cancelled
+
+    def _figures(self) -> Figures:
+        engine = self._engine
+        busy = engine.crew.busy_seconds() + engine.remote_busy
+        return Figures(busy, engine.waited, engine.hub.high, engine.failures)
+
+    def _end_or_upstream_failure(self) -> NoReturn:
+        """Everything was delivered: raise the upstream's failure, if any, or end."""
+        hub = self._engine.hub
+        if hub.failure is not None:
+            raise hub.take_failure()
+        self._ended()
+
+
+class OrderedOutlet(_MapOutlet[T]):
+    """Results in input order, each as soon as it and those before it are ready."""
+
+    def __init__(self, engine: MapEngine) -> None:
+        super().__init__(engine)
+        self._results: deque[Any] = deque()
+        self._chunk: Chunk | None = None
+        self._next_seq = 0
+
+    def _drop_buffered(self) -> None:
+        self._results = deque()
+        self._chunk = None
+
+    def __next__(self) -> T:
+        results = self._results
+        if results:
+            return results.popleft()  # type: ignore[no-any-return]
+        return self._slow_next()
+
+    def _slow_next(self) -> T:
+        self._begin()
+        engine = self._engine
+        crew = engine.crew
+        while True:
+            chunk = self._chunk
+            if chunk is not None:
+                with crew.lock:
+                    done = chunk.done
+                if chunk.results:
+                    return chunk.results.popleft()  # type: ignore[no-any-return]
+                if not done:
+                    if crew.stopping:  # a pool drops the chunks it was running
+                        self._ended()
+                    self._wait(partial(_has_news, chunk))
+                    continue
+                if chunk.error is not None:
+                    raise take_error(chunk)
+                engine.hub.release(len(chunk.items))
+                self._chunk = None
+            with crew.lock:
+                if crew.stopping:
+                    self._ended()
+                chunk = engine.chunks.pop(self._next_seq, None)
+                finished = chunk is None and engine.finished(self._next_seq)
+            if chunk is not None:
+                self._next_seq += 1
+                self._chunk = chunk
+                self._results = chunk.results
+            elif finished:
+                self._end_or_upstream_failure()
+            else:
+                self._wait(partial(engine.has_chunk_or_finished, self._next_seq))
+
+
+class CompletionOrderOutlet(_MapOutlet[T]):
+    """Results as they are ready, whatever their input order."""
+
+    def __init__(self, engine: MapEngine) -> None:
+        super().__init__(engine)
+        self._outputs = engine.outputs
+
+    def _drop_buffered(self) -> None:
+        self._outputs.clear()
+
+    def __next__(self) -> T:
+        outputs = self._outputs
+        if outputs:
+            output = outputs.popleft()
+            if output.__class__ is not Settled:
+                return output  # type: ignore[no-any-return]
+            self._settle(output)
+        return self._slow_next()
+
+    def _slow_next(self) -> T:
+        self._begin()
+        engine, outputs = self._engine, self._outputs
+        crew = engine.crew
+        while True:
+            while outputs:
+                output = outputs.popleft()
+                if output.__class__ is not Settled:
+                    return output  # type: ignore[no-any-return]
+                self._settle(output)
+            with crew.lock:
+                if crew.stopping:
+                    self._ended()
+                finished = engine.finished(engine.next_seq) and not outputs
+            if finished:
+                self._end_or_upstream_failure()
+            self._wait(lambda: bool(outputs) or engine.finished(engine.next_seq))
+
+    def _settle(self, settled: Settled) -> None:
+        self._engine.hub.release(len(settled.chunk.items))
+        if settled.error is not None:
+            raise take_error(settled)
+
+
+def _has_news(chunk: Chunk) -> bool:
+    return bool(chunk.results) or chunk.done
+
+
+def open_map(engine: MapEngine) -> StageOutlet[Any]:
+    """The consumer's end for ``engine``'s run, ordered or not."""
+    return OrderedOutlet(engine) if engine.ordered else CompletionOrderOutlet(engine)
+
+
+def map_stage(
+    factory: str,
+    fn: Callable[..., Any],
+    backend: Callable[[], Backend],
+    *,
+    ordered: bool,
+    maxsize: int | None,
+    policy: Policy,
+    call: Callable[[Any], Any] | None = None,
+    reference_call: Callable[[Any], Any] | None = None,
+    chunksize: int | None = None,
+    options: dict[str, object] | None = None,
+) -> Stage[Any, Any]:
+    """A ``*_map`` stage: its checks, its repr, a fresh engine per run, its eager face.
+
+    ``call`` is what the backend runs per item (default: ``fn`` under
+    ``policy``'s guard) and ``reference_call`` what the eager face runs
+    (default: ``call``); ``options`` are the factory's own non-default
+    options, shown first in the repr.
+    """
+    if maxsize is not None:
+        check_int(factory, "maxsize", maxsize, minimum=1)
+    if chunksize is not None:
+        check_int(factory, "chunksize", chunksize, minimum=1)
+    shown = dict(options or {})
+    if not ordered:
+        shown["ordered"] = False
+    if maxsize is not None:
+        shown["maxsize"] = maxsize
+    if chunksize is not None:
+        shown["chunksize"] = chunksize
+    label = call_repr(factory, fn, **shown, **policy.options())
+    run_call = call if call is not None else fn if policy.is_plain else policy.guard(fn)
+    one = run_call if reference_call is None else reference_call
+
+    def lazy(items: Iterable[Any]) -> Iterator[Any]:
+        engine = MapEngine(
+            Crew(label),
+            backend(),
+            run_call,
+            ordered=ordered,
+            maxsize=maxsize,
+            chunksize=chunksize,
+        )
+        return open_map(engine)
+
+    def reference(items: list[Any]) -> list[Any]:
+        results = [one(item) for item in items]
+        return [r for r in results if r is not SKIPPED]
+
+    return Stage(
+        lazy,
+        reference,
+        label,
+        comparison="exact" if ordered else "multiset",
+        policy=policy,
+        concurrent=True,
+    )

@@ -1,0 +1,309 @@
+"""The executor backend and `executor_map`: chunks run as tasks of an Executor.
+
+One dispatcher thread submits each chunk as one task. The task runs the
+calls (and their retries) where the executor runs it and sends back plain
+data: the results, and a `RemoteFailure` for an item that failed. The done
+callback applies ``on_error`` here, in this process, and settles the chunk.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import os
+import pickle
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from functools import partial
+from typing import Any, TypeVar, Unpack
+
+from genpipe._concurrent._engine import Backend, Chunk, MapEngine, map_stage
+from genpipe._core import Stage, describe
+from genpipe._errors import ErrorOptions, Policy
+from genpipe._validate import check_callable
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+#: A chunk's task returns its outcomes (a `RemoteFailure` for a failed item)
+#: and the seconds its calls took.
+TaskResult = tuple[list[Any], float]
+
+
+class RemoteTracebackError(Exception):
+    """The traceback of an exception raised in another process, as text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class RemoteFailure:
+    """An exception raised where a task ran, in a form that survives pickling.
+
+    An exception that pickles faithfully travels as itself. One that does not
+    (a custom ``__init__`` whose ``args`` do not rebuild it) travels as its
+    class, ``args`` and attributes, and is rebuilt without calling
+    ``__init__`` — so it keeps its type and message either way.
+    """
+
+    __slots__ = ("args", "kind", "message", "state", "text", "whole")
+
+    def __init__(self, exc: Exception) -> None:
+        self.text = "".join(traceback.format_exception(exc))
+        self.message = f"{type(exc).__qualname__}: {exc}"
+        self.whole: Exception | None = exc if _round_trips(exc) else None
+        self.kind: type[Exception] | None = None
+        self.args: tuple[Any, ...] = ()
+        self.state: dict[str, Any] = {}
+        if self.whole is None:
+            self.kind = type(exc) if _pickles(type(exc)) else None
+            self.args = exc.args if _pickles(exc.args) else (str(exc),)
+            self.state = {k: v for k, v in vars(exc).items() if _pickles(v)}
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return (self.text, self.message, self.whole, self.kind, self.args, self.state)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.text, self.message, self.whole, self.kind, self.args, self.state = state
+
+    def rebuild(self) -> Exception:
+        """The exception again, its remote traceback text as the ``__cause__``."""
+        exc = self.whole if self.whole is not None else self._without_init()
+        exc.__cause__ = RemoteTracebackError(self.text)
+        return exc
+
+    def _without_init(self) -> Exception:
+        kind = self.kind
+        if kind is not None:
+            try:
+                exc = kind.__new__(kind, *self.args)
+                exc.args = self.args
+                vars(exc).update(self.state)
+            except Exception:  # a class that refuses: say what it was
+                pass
+            else:
+                return exc
+        return RuntimeError(self.message)
+
+
+def _pickles(value: object) -> bool:
+    try:
+        pickle.dumps(value)
+    except Exception:
+        return False
+    return True
+
+
+def _round_trips(exc: Exception) -> bool:
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return False
+    return type(copy) is type(exc) and str(copy) == str(exc)
+
+
+def run_chunk(
+    call: Callable[[Any], Any], items: list[Any], keep_going: bool, ticket: str
+) -> TaskResult:
+    """A task's body: ``call`` each item; on a failure stop, unless ``keep_going``.
+
+    ``ticket`` is unique per task, so an executor that caches by arguments
+    (Dask's ``pure=True``) never takes two calls of an impure function for one.
+    """
+    outcomes: list[Any] = []
+    started = time.perf_counter()
+    for item in items:
+        try:
+            outcomes.append(call(item))
+        except Exception as exc:
+            outcomes.append(RemoteFailure(exc))
+            if not keep_going:
+                break
+    return outcomes, time.perf_counter() - started
+
+
+class ExecutorBackend(Backend):
+    """Chunks as tasks of an executor; no more than two per worker in flight.
+
+    The executor belongs to whoever passed it: `stop` cancels the tasks that
+    have not started, and nothing here shuts it down.
+    """
+
+    def __init__(
+        self, executor: Executor | None, workers: int, fn: Any, policy: Policy
+    ) -> None:
+        self.workers = workers
+        #: None until a subclass that owns its executor starts it.
+        self._executor = executor
+        self._call = policy.retrying(fn)
+        self._policy = policy
+        self._keep_going = policy.on_error != "raise"
+        self._ticket = f"genpipe-{uuid.uuid4().hex}-"
+        self._numbers = itertools.count()
+        self._futures: set[Future[TaskResult]] = set()
+        self._lock = threading.Lock()
+        self._engine: MapEngine | None = None
+
+    def start(self, engine: MapEngine) -> None:
+        self._engine = engine
+        engine.crew.add("dispatcher", partial(engine.dispatch, submit=self._submit))
+
+    def _submit(self, chunk: Chunk) -> None:
+        engine = self._engine
+        assert engine is not None
+        executor = self._executor
+        assert executor is not None
+        ticket = f"{self._ticket}{next(self._numbers)}"
+        try:
+            future = executor.submit(
+                run_chunk, self._call, chunk.items, self._keep_going, ticket
+            )
+        except Exception as exc:  # a shut-down or broken executor
+            engine.settle_outcomes(chunk, [], exc)
+            return
+        with self._lock:
+            self._futures.add(future)
+        future.add_done_callback(partial(self._done, chunk))
+
+    def _done(self, chunk: Chunk, future: Future[TaskResult]) -> None:
+        with self._lock:
+            self._futures.discard(future)
+        engine = self._engine
+        assert engine is not None
+        if future.cancelled() or engine.crew.stopping:
+            return
+        try:
+            outcomes, seconds = future.result()
+        except Exception as exc:  # the pool failed, not the function
+            engine.settle_outcomes(chunk, [], exc)
+            return
+        results: list[Any] = []
+        failure: BaseException | None = None
+        recover = self._policy.recover
+        for item, outcome in zip(chunk.items, outcomes, strict=False):
+            if outcome.__class__ is RemoteFailure:
+                try:
+                    outcome = recover(outcome.rebuild(), item)
+                except Exception as exc:
+                    failure = exc
+                    break
+            results.append(outcome)
+        engine.settle_outcomes(chunk, results, failure, seconds)
+
+    def stop(self) -> None:
+        with self._lock:
+            pending = list(self._futures)
+        for future in pending:
+            future.cancel()
+
+    def running(self) -> bool:
+        """True while a task that could not be cancelled is still running."""
+        with self._lock:
+            return bool(self._futures)
+
+
+class _Shown:
+    """An executor as a stage's repr shows it: its class and its size."""
+
+    def __init__(self, executor: Executor) -> None:
+        count = getattr(executor, "_max_workers", None)
+        size = "" if count is None else f"max_workers={count}"
+        self._text = f"{type(executor).__name__}({size})"
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def check_picklable(factory: str, fn: Callable[..., Any], policy: Policy) -> None:
+    """Fail now, not in a worker, if ``fn`` (or retries' ``sleep``) does not pickle."""
+    sleep = policy.sleep if policy.retries else None
+    for param, value in (("fn", fn), ("sleep", sleep)):
+        try:
+            pickle.dumps(value)
+        except Exception as exc:
+            raise TypeError(
+                f"{factory}() sends {param} to worker processes, so it must pickle, "
+                f"but {describe(value)} does not ({exc}); use a function defined "
+                "at module level (not a lambda, a nested function or a bound "
+                "method of an object that does not pickle)"
+            ) from None
+
+
+def workers_of(executor: Executor) -> int:
+    """How many calls ``executor`` runs at once, as far as it says."""
+    count = getattr(executor, "_max_workers", None)
+    if isinstance(count, int) and count > 0:
+        return count
+    client = getattr(executor, "_client", None)  # Dask's ClientExecutor
+    nthreads = getattr(client, "nthreads", None)
+    if callable(nthreads):
+        total = sum(nthreads().values())
+        if total > 0:
+            return int(total)
+    return os.cpu_count() or 1
+
+
+def executor_map(
+    fn: Callable[[T], U],
+    executor: Executor,
+    *,
+    ordered: bool = True,
+    maxsize: int | None = None,
+    chunksize: int | None = None,
+    **errors: Unpack[ErrorOptions[T, U]],
+) -> Stage[T, U]:
+    """Apply ``fn`` to every item as tasks of a `concurrent.futures.Executor` you own.
+
+    Any executor works: a ``ThreadPoolExecutor``, a ``ProcessPoolExecutor``
+    shared by several stages, loky, or Dask's ``client.get_executor()`` to
+    run on a cluster. Items travel in chunks, one task each; chunks grow
+    until the measured cost of a task is amortised (``chunksize=`` fixes
+    it). Unlike ``Executor.map``, it reads ahead only a bounded window
+    (``maxsize`` as in `thread_map`) and at most two tasks per worker are
+    in flight.
+
+    Error options work as in `map`: retries run in the task, next to the
+    call; ``on_error`` runs here, so a handler such as `DeadLetters` needs
+    not pickle. A failure arrives with its type and message, the remote
+    traceback text as its ``__cause__`` and a note naming the item.
+
+    Sharp edge: genpipe never shuts the executor down. When the run ends,
+    tasks not yet started are cancelled; a task already running finishes
+    in the executor and its result is dropped.
+
+    >>> import genpipe as gp
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     range(5) | gp.executor_map(abs, pool) | gp.to_list()
+    [0, 1, 2, 3, 4]
+    """
+    check_callable("executor_map", "fn", fn)
+    if not isinstance(executor, concurrent.futures.Executor):
+        raise TypeError(
+            "executor_map() needs executor to be a concurrent.futures.Executor "
+            f"(a ThreadPoolExecutor, a ProcessPoolExecutor, client.get_executor() "
+            f"of Dask), got {describe(executor)}"
+        )
+
+    policy = Policy("executor_map", **errors)
+    stage = map_stage(
+        "executor_map",
+        fn,
+        lambda: ExecutorBackend(executor, workers_of(executor), fn, policy),
+        ordered=ordered,
+        maxsize=maxsize,
+        policy=policy,
+        chunksize=chunksize,
+        options={"executor": _Shown(executor)},
+    )
+    if isinstance(executor, ProcessPoolExecutor):
+        check_picklable("executor_map", fn, policy)
+    return stage
