@@ -411,7 +411,7 @@ def cases(size: int) -> list[Case]:
             (
                 peer(
                     "more_itertools.chunked",
-                    lambda: lambda items: module("more_itertools").chunked(items, 100),
+                    lambda: functools.partial(module("more_itertools").chunked, n=100),
                 ),
                 peer(
                     "toolz.partition_all",
@@ -436,13 +436,13 @@ def cases(size: int) -> list[Case]:
                 generator_of(windows),
                 peer(
                     "more_itertools.sliding_window",
-                    lambda: (
-                        lambda items: module("more_itertools").sliding_window(items, 3)
+                    lambda: functools.partial(
+                        module("more_itertools").sliding_window, n=3
                     ),
                 ),
                 peer(
                     "more_itertools.windowed",
-                    lambda: lambda items: module("more_itertools").windowed(items, 3),
+                    lambda: functools.partial(module("more_itertools").windowed, n=3),
                 ),
                 peer(
                     "toolz.sliding_window",
@@ -528,11 +528,7 @@ def cases(size: int) -> list[Case]:
                 peer("hand-written loop", lambda: _each_in_a_loop),
                 peer(
                     "more_itertools.consume(map(...))",
-                    lambda: (
-                        lambda items: module("more_itertools").consume(
-                            map(add_one, items)
-                        )
-                    ),
+                    lambda: _consumed(module("more_itertools").consume),
                 ),
             ),
             note="a Python loop, which calls a Python fn as fast as builtin map",
@@ -557,6 +553,10 @@ def _batched() -> tuple[Peer, ...]:
     if batched is None:
         return ()
     return (peer("itertools.batched", lambda: functools.partial(batched, n=100)),)
+
+
+def _consumed(consume: Callable[[Iterator[int]], None]) -> Transform:
+    return lambda items: consume(map(add_one, items))
 
 
 def _each_in_a_loop(items: Iterable[int]) -> None:
