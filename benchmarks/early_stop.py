@@ -19,7 +19,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from benchmarks.flows import READ_BOUND, Row, Through, every_flow, judge_every_flow
+from benchmarks.flows import (
+    READ_BOUND,
+    Row,
+    Through,
+    every_flow,
+    genpipe_failures,
+    judge_every_flow,
+)
 from benchmarks.harness import Settings, load, not_installed
 from benchmarks.isolated import run_isolated
 from benchmarks.report import Report, Table
@@ -152,6 +159,7 @@ def run(settings: Settings) -> Report:
         ),
         tables=(table,),
         raw=raw,
+        failed=genpipe_failures(rows),
     )
 
 

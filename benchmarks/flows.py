@@ -179,6 +179,13 @@ def every_flow() -> dict[str, Flow]:
     return {flow.name: flow for flow in flows}
 
 
+def genpipe_failures(rows: Sequence[Row]) -> tuple[str, ...]:
+    """The genpipe variants among ``rows`` whose verdict, the last column, is "no"."""
+    return tuple(
+        row[0] for row in rows if row[0].startswith("genpipe") and row[-1] == "no"
+    )
+
+
 def judge_every_flow(
     settings: Settings,
     items: Items,

@@ -19,7 +19,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from benchmarks.flows import READ_BOUND, Row, every_flow, judge_every_flow
+from benchmarks.flows import (
+    READ_BOUND,
+    Row,
+    every_flow,
+    genpipe_failures,
+    judge_every_flow,
+)
 from benchmarks.harness import Settings, load, not_installed
 from benchmarks.isolated import run_isolated
 from benchmarks.report import Report, Table
@@ -112,6 +118,7 @@ def run(settings: Settings) -> Report:
         ),
         tables=(table,),
         raw=raw,
+        failed=genpipe_failures(rows),
     )
 
 

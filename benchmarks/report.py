@@ -41,8 +41,9 @@ class Report:
     """Everything one workload found.
 
     ``ratios`` (variant name to time relative to ``baseline``, lower is
-    faster) feeds the chart; workloads judged pass/fail leave it empty.
-    ``raw`` holds every measured number, for the JSON file.
+    faster) feeds the chart; workloads judged pass/fail leave it empty, and
+    name in ``failed`` the genpipe variants that did not pass (a smoke run
+    fails on any). ``raw`` holds every measured number, for the JSON file.
     """
 
     workload: str
@@ -51,6 +52,7 @@ class Report:
     raw: Mapping[str, object]
     baseline: str = ""
     ratios: Mapping[str, float] = field(default_factory=dict)
+    failed: tuple[str, ...] = ()
 
     def markdown(self) -> str:
         parts = [f"## {self.workload}", "", self.summary]

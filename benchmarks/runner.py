@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,24 +35,39 @@ def main(
     raw runs saved to ``benchmarks/results/<names>.json``. With ``publish``
     and every workload run, that file is ``latest.json``, the tables also go
     to ``results/latest.md`` and the ratios to the docs chart. A smoke run
-    saves to a temporary directory instead: it checks the writers without
-    touching the committed results.
+    prints one line per workload instead, and the tables only of a workload
+    where a genpipe variant failed, which fails the run; it saves to a
+    temporary directory, so it checks the writers without touching the
+    committed results.
     """
     args = parse(workloads, argv)
     settings = Settings(smoke=args.smoke, runs=args.runs)
     chosen = args.workloads or list(workloads)
     complete = publish and len(chosen) == len(workloads)
     description = machine()
-    print(f"{TITLE}\n\n{about(description, settings)}", flush=True)
+    if settings.smoke:
+        print(
+            f"benchmarks, smoke run: {len(chosen)} workloads at tiny sizes", flush=True
+        )
+    else:
+        print(f"{TITLE}\n\n{about(description, settings)}", flush=True)
     reports = []
     for name in chosen:
+        started = time.perf_counter()
         report = workloads[name](settings)
-        print(report.markdown(), flush=True)
+        if not settings.smoke:
+            print(report.markdown(), flush=True)
+        elif report.failed:
+            print(f"{name}: FAILED by {', '.join(report.failed)}\n{report.markdown()}")
+        else:
+            print(f"{name}: ok in {time.perf_counter() - started:.1f} s", flush=True)
         reports.append(report)
     label = "latest" if complete else "-".join(chosen)
     if settings.smoke:
         with tempfile.TemporaryDirectory() as scratch:
             save(Path(scratch), label, reports, description, settings)
+        if any(report.failed for report in reports):
+            sys.exit(1)
         return
     save(RESULTS, label, reports, description, settings)
     if complete:

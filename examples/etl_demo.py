@@ -105,16 +105,6 @@ def bulk_request(airports: list[dict[str, Any]]) -> dict[str, Any]:
     # --8<-- [end:load]
 
 
-class Tally:
-    """Counts the items it is called with: pass it to `gp.tap`."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, _: object) -> None:
-        self.count += 1
-
-
 @dataclass
 class Report:
     rows_in: int
@@ -123,36 +113,37 @@ class Report:
     batches: int
     rejected: gp.DeadLetters
     seconds: float
+    metrics: gp.MetricsTable
 
 
 def run(source: Path, target: Path) -> Report:
     """Load the airports in ``source`` (CSV) into ``target`` (JSON Lines)."""
     # --8<-- [start:job]
     rejected = gp.DeadLetters()
-    read, looked_up, loaded = Tally(), Tally(), Tally()
     started = time.perf_counter()
-    batches = (
+    job = (
         gp.read_csv(source, on_error=rejected)
-        | gp.tap(read)
         | gp.map(parse, on_error=rejected)
         | gp.throttle(RATE_LIMIT, burst=WORKERS)
-        | gp.tap(looked_up)
         | gp.thread_map(census_region, workers=WORKERS, on_error=rejected)
-        | gp.tap(loaded)
         | gp.batch(BATCH_SIZE)
         | gp.map(bulk_request)
-        | gp.write_jsonl(target)
     )
+    with job.open(metrics=True) as run:
+        batches = run | gp.write_jsonl(target)
+    metrics = run.metrics()
     # --8<-- [end:job]
-    # Rows the CSV reader rejected never reached the first tally.
+    # Rows the CSV reader rejected never reached its count of rows read.
     malformed = sum(isinstance(bad.exception, gp.RecordError) for bad in rejected)
+    read, _, throttled, looked_up, *_ = metrics
     return Report(
-        rows_in=read.count + malformed,
-        rows_out=loaded.count,
-        lookups=looked_up.count,
+        rows_in=read.items_out + malformed,
+        rows_out=looked_up.items_out,
+        lookups=throttled.items_out,
         batches=batches,
         rejected=rejected,
         seconds=time.perf_counter() - started,
+        metrics=metrics,
     )
 
 
@@ -215,6 +206,8 @@ def main(source: Path = DATA, target: Path | None = None, *, sample: int = 100) 
         target.parent.mkdir(exist_ok=True)
     report = run(source, target)
     print(summary(report, source, target, seconds_per_lookup(source, sample)))
+    print("\nwhere the time went, stage by stage:")
+    print(report.metrics)
 
 
 if __name__ == "__main__":

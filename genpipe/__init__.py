@@ -11,6 +11,7 @@ from genpipe._concurrent._processes import process_map as process_map
 from genpipe._concurrent._producers import buffer as buffer
 from genpipe._concurrent._producers import merge as merge
 from genpipe._concurrent._threads import thread_map as thread_map
+from genpipe._core import Comparison as Comparison
 from genpipe._core import Sink as Sink
 from genpipe._core import Source as Source
 from genpipe._core import Stage as Stage
@@ -22,11 +23,17 @@ from genpipe._errors import DeadLetter as DeadLetter
 from genpipe._errors import DeadLetters as DeadLetters
 from genpipe._errors import ErrorOptions as ErrorOptions
 from genpipe._errors import RecordError as RecordError
+from genpipe._errors import RetryOn as RetryOn
 from genpipe._errors import Skip as Skip
+from genpipe._files import CsvOptions as CsvOptions
 from genpipe._metrics import MetricsTable as MetricsTable
 from genpipe._metrics import StageMetrics as StageMetrics
 from genpipe._progress import progress as progress
 from genpipe._public import report_as
+from genpipe._readers import CsvHandler as CsvHandler
+from genpipe._readers import CsvRecord as CsvRecord
+from genpipe._readers import JsonHandler as JsonHandler
+from genpipe._readers import LineHandler as LineHandler
 from genpipe._readers import read_csv as read_csv
 from genpipe._readers import read_jsonl as read_jsonl
 from genpipe._readers import read_lines as read_lines
@@ -49,6 +56,8 @@ from genpipe._sources import chain as chain
 from genpipe._sources import count as count
 from genpipe._sources import generate as generate
 from genpipe._sources import repeat as repeat
+from genpipe._timing import Clock as Clock
+from genpipe._timing import Sleep as Sleep
 from genpipe._timing import interval as interval
 from genpipe._timing import throttle as throttle
 from genpipe._transforms import enumerate as enumerate
@@ -70,14 +79,23 @@ from genpipe._writers import write_lines as write_lines
 __version__ = "0.1.0"
 
 __all__ = [
+    "Clock",
+    "Comparison",
+    "CsvHandler",
+    "CsvOptions",
+    "CsvRecord",
     "DeadLetter",
     "DeadLetters",
     "ErrorOptions",
+    "JsonHandler",
+    "LineHandler",
     "MetricsTable",
     "RecordError",
+    "RetryOn",
     "Run",
     "Sink",
     "Skip",
+    "Sleep",
     "Source",
     "Stage",
     "StageMetrics",

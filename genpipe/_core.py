@@ -84,7 +84,8 @@ def not_a_stage(other: object) -> Any:
     name = other.__name__
     if inspect.isfunction(other) and other.__module__ == "genpipe":
         signature = inspect.signature(other)
-        makes = str(signature.return_annotation).partition("[")[0]
+        # "Stage[T, U]", or "genpipe.Stage[~T, ~U]" where annotations are evaluated.
+        makes = str(signature.return_annotation).partition("[")[0].rpartition(".")[2]
         if makes not in ("Stage", "Sink"):
             raise TypeError(
                 f"cannot pipe into gp.{name}: only stages and sinks go after |"
@@ -641,7 +642,7 @@ def stage_of(element_type: type[T]) -> Stage[T, T]:
     >>> small
     stage_of(int) | filter(<lambda>)
     """
-    if not isinstance(element_type, type | types.GenericAlias | types.UnionType):
+    if not isinstance(element_type, type | types.GenericAlias):
         raise TypeError(
             "stage_of() needs the type of the items, such as int or "
             f"dict[str, str], got {describe(element_type)}"

@@ -175,6 +175,14 @@ class ErrorOptions(TypedDict, Generic[T, R], total=False):
 
 
 _OPTION_NAMES = tuple(ErrorOptions.__annotations__)
+#: What each error option is when it is not given.
+ERROR_OPTION_DEFAULTS: ErrorOptions[Any, Any] = {
+    "on_error": "raise",
+    "retries": 0,
+    "backoff": 0.0,
+    "retry_on": Exception,
+    "sleep": time.sleep,
+}
 
 #: Returned by a guarded call in place of a result when the item is dropped.
 #: Only this module looks at it: stages use `Policy.pairs` and `Policy.fold`.
@@ -201,7 +209,7 @@ class Policy:
                 f"{factory}() got an unexpected keyword argument {unknown[0]!r}; "
                 f"its error options are {', '.join(_OPTION_NAMES)}"
             )
-        on_error = options.get("on_error", "raise")
+        on_error = options.get("on_error", ERROR_OPTION_DEFAULTS["on_error"])
         if on_error not in ("raise", "skip") and (
             isinstance(on_error, str) or not callable(on_error)
         ):
@@ -212,13 +220,20 @@ class Policy:
         self.factory = factory
         self.on_error = on_error
         self.retries = check_int(
-            factory, "retries", options.get("retries", 0), minimum=0
+            factory,
+            "retries",
+            options.get("retries", ERROR_OPTION_DEFAULTS["retries"]),
+            minimum=0,
         )
         self.backoff = check_seconds(
-            factory, "backoff", options.get("backoff", 0.0), allow_zero=True
+            factory,
+            "backoff",
+            options.get("backoff", ERROR_OPTION_DEFAULTS["backoff"]),
+            allow_zero=True,
         )
-        self.retry_on = _exception_types(factory, options.get("retry_on", Exception))
-        self.sleep = options.get("sleep", time.sleep)
+        retry_on = options.get("retry_on", ERROR_OPTION_DEFAULTS["retry_on"])
+        self.retry_on = _exception_types(factory, retry_on)
+        self.sleep = options.get("sleep", ERROR_OPTION_DEFAULTS["sleep"])
         check_callable(factory, "sleep", self.sleep)
         #: The metered runs of this stage under way, which count its failures.
         self._tallies: list[Tally] = []

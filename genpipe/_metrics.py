@@ -65,7 +65,7 @@ class MetricsTable(list[StageMetrics]):
     def __str__(self) -> str:
         rows = [self._HEADERS] + [
             (
-                m.label,
+                _shortened(m.label),
                 f"{m.items_in:,}",
                 f"{m.items_out:,}",
                 f"{m.errors:,}",
@@ -85,6 +85,14 @@ class MetricsTable(list[StageMetrics]):
             for row in rows
         ]
         return "\n".join(lines)
+
+
+#: The widest a stage's label gets in the table; the rest is cut.
+LABEL_WIDTH = 48
+
+
+def _shortened(label: str) -> str:
+    return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 3] + "..."
 
 
 class Tally:

@@ -314,7 +314,7 @@ def _line_records(
 ) -> Iterator[Any]:
     """Each line without its ``\\n``, parsed, or what ``on_error`` makes of it."""
     strict, number = text.strict, 0
-    try:  # only the iteration of the file raises DAMAGE
+    try:  # DAMAGE comes from reading the file (or a handler that raises one)
         lines = map(str.removesuffix, text.file, itertools.repeat("\n"))
         for number, line in enumerate(lines, 1):
             if strict and not line.isascii():
@@ -363,7 +363,7 @@ class _CsvFeed:
     def __iter__(self) -> Iterator[str]:
         text = self._text
         strict, number, line = text.strict, 0, ""
-        try:  # only the iteration of the file raises DAMAGE
+        try:  # DAMAGE comes from reading the file (or a handler that raises one)
             for number, line in enumerate(text.file, 1):
                 if strict and not line.isascii() and self.undecodable is None:
                     self.undecodable = text.undecodable(line, number)

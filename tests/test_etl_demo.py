@@ -83,8 +83,19 @@ def test_demo_main_prints_a_summary_of_the_run(
     printed = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in printed[:3]] == ["read", "loaded", "rejected"]
     assert printed[0].split()[1] == "46"
-    assert printed[-2].startswith("wall time")
-    assert printed[-1].startswith("speed-up")
+    table = printed.index("where the time went, stage by stage:")
+    assert printed[table - 3].startswith("wall time")
+    assert printed[table - 2].startswith("speed-up")
+    # The run's metrics: a header, then the source and each stage.
+    assert printed[table + 1].split()[:3] == ["stage", "in", "out"]
+    assert [line.split()[0].partition("(")[0] for line in printed[table + 2 :]] == [
+        "read_csv",
+        "map",
+        "throttle",
+        "thread_map",
+        "batch",
+        "map",
+    ]
 
 
 def test_demo_on_the_shipped_data_rejects_what_its_source_note_lists(

@@ -50,3 +50,33 @@ def test_readme_example_is_the_quickstart_script_verbatim() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     quickstart = (EXAMPLES / "quickstart.py").read_text(encoding="utf-8")
     assert f"```python\n{quickstart}```" in readme
+
+
+def test_pytest_reports_the_failing_property_of_an_example_at_its_own_line() -> None:
+    example = EXAMPLES / "sessions_property.py"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(example),
+            "-q",
+            "--tb=short",
+            "-p",
+            "no:cacheprovider",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout
+    decorated = next(
+        number
+        for number, line in enumerate(example.read_text().splitlines(), 1)
+        if line.startswith("@settings")
+    )
+    assert f"examples/sessions_property.py:{decorated}: in test_sessions" in run.stdout
+    assert "first stage to diverge: sessions() (stage 3 of 3)" in run.stdout
+    assert "genpipe/testing/" not in run.stdout.split("Explanation")[0]

@@ -8,6 +8,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +302,29 @@ def test_dead_letters_and_stage_start_stop_are_logged_at_debug(
     assert any(m.endswith(" started") for m in messages)
     assert any(m.startswith("run stopped") for m in messages)
     assert all(record.levelno == logging.DEBUG for record in caplog.records)
+
+
+def parse(line: str) -> str:
+    return line
+
+
+def parse_return(row: dict[str, str]) -> str:
+    return str(row)
+
+
+def enrich(order: str) -> str:
+    return order
+
+
+def test_the_guide_shows_the_diagram_to_mermaid_draws() -> None:
+    flow = (
+        gp.merge(
+            gp.read_jsonl("orders.jsonl") | gp.map(parse),
+            gp.read_csv("returns.csv") | gp.map(parse_return),
+        )
+        | gp.thread_map(enrich, workers=8)
+        | gp.batch(500)
+    )
+    page = (Path(__file__).parent.parent / "docs" / "observability.md").read_text()
+    drawn = page.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert drawn == flow.to_mermaid()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import traceback
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -54,3 +56,21 @@ def test_a_stage_type_reads_as_its_public_name() -> None:
 
 def test_strategies_is_an_attribute_of_the_testing_package() -> None:
     assert testing.strategies.pipelines is not None
+
+
+def documented_names() -> set[str]:
+    """What the docs document: each ``::: genpipe.X`` and ``{#genpipe.X}`` anchor."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    pages = "\n".join(page.read_text(encoding="utf-8") for page in docs.rglob("*.md"))
+    return set(
+        re.findall(r"^::: (genpipe\.[\w.]+)|\{#(genpipe\.[\w.]+)\}", pages, re.M)
+    )
+
+
+def test_every_export_is_documented_on_a_docs_page() -> None:
+    documented = {name for pair in documented_names() for name in pair if name}
+    exported = {f"genpipe.{name}" for name in gp.__all__}
+    exported |= {f"genpipe.testing.{name}" for name in testing.__all__} - {
+        "genpipe.testing.strategies"
+    }
+    assert sorted(exported - documented) == []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import traceback
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,6 +47,27 @@ def test_a_failing_factory_reports_the_shrunk_input() -> None:
     with pytest.raises(AssertionError, match="lazy and eager results differ") as raised:
         test_leaky()
     assert "test_leaky(\n    items=[0],\n)" in "\n".join(raised.value.__notes__)
+
+
+def test_a_failure_is_reported_at_the_users_function_not_inside_genpipe() -> None:
+    decorated_at = sys._getframe().f_lineno + 1
+
+    @reproducibly
+    @lazy_eager_property(ints)
+    def test_leaky() -> gp.Stage[int, int]:
+        seen: list[int] = []
+        return gp.tap(seen.append) | gp.map(lambda n: len(seen))
+
+    with pytest.raises(AssertionError) as raised:
+        test_leaky()
+    shown = [
+        (frame.f_code.co_filename, line, frame.f_code.co_name)
+        for frame, line in traceback.walk_tb(raised.value.__traceback__)
+        if not frame.f_locals.get("__tracebackhide__")
+    ]
+    assert shown[-1] == (__file__, decorated_at + 1, "test_leaky")
+    genpipe_package = os.path.dirname(gp.__file__)
+    assert not [entry for entry in shown if entry[0].startswith(genpipe_package)]
 
 
 def test_max_size_bounds_the_drawn_inputs() -> None:

@@ -64,12 +64,12 @@ class StageOutlet(Outlet, Iterator[T]):
                 "exist in this process: start a new run in the child instead"
             )
         if crew.cancelled:
-            raise CancelledError(f"{crew.label} was cancelled")
+            raise CancelledError("the run was cancelled")
 
     def _ended(self) -> NoReturn:
         """The stage has nothing more: say why."""
         if self._crew.cancelled:
-            raise CancelledError(f"{self._crew.label} was cancelled")
+            raise CancelledError("the run was cancelled")
         raise StopIteration
 
     def _stop(self, *, cancel: bool) -> None:

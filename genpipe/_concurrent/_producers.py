@@ -157,7 +157,47 @@ def merge(*sources: Iterable[T], maxsize: int = 64) -> Source[T]:
     )
 
 
-class _TimedBatchOutlet(_PumpedOutlet[T, list[T]]):
+class _TimedOutlet(_PumpedOutlet[T, Out]):
+    """Groups that a deadline on ``clock`` may cut short while upstream is silent.
+
+    ``sleep`` (None: wait on the hub, which an arriving item interrupts) is
+    how the consumer waits for a deadline when nothing has arrived. An
+    upstream error is held while the group read before it is yielded.
+    """
+
+    def __init__(
+        self,
+        label: str,
+        read_ahead: int,
+        clock: Callable[[], float],
+        sleep: Callable[[float], object] | None,
+    ) -> None:
+        super().__init__(label, maxsize=read_ahead)
+        self._clock = clock
+        self._sleep = sleep
+        self._held_error: BaseException | None = None
+
+    def _arrival(self, deadline: float | None) -> Any:
+        """The next item, `END`, or `TIMEOUT` once ``deadline`` passed."""
+        hub = self._hub
+        items = hub.items
+        if items:
+            arrival = items.popleft()
+        else:
+            arrival = hub.wait_for_item(
+                self._wakeup, deadline, self._clock, self._sleep
+            )
+        if hub.feeders_waiting:
+            hub.after_take()
+        return arrival
+
+    def _take_held_error(self) -> BaseException:
+        error, self._held_error = self._held_error, None
+        assert error is not None
+        return error
+
+
+class _TimedBatchOutlet(_TimedOutlet[T, list[T]]):
     """Yields lists of up to ``size`` items, cut short ``max_wait`` after the first."""
 
     def __init__(
@@ -168,34 +208,19 @@ class _TimedBatchOutlet(_PumpedOutlet[T, list[T]]):
         clock: Callable[[], float],
         sleep: Callable[[float], object] | None,
     ) -> None:
-        super().__init__(label, maxsize=size)
+        super().__init__(label, size, clock, sleep)
         self._size = size
         self._max_wait = max_wait
-        self._clock = clock
-        self._sleep = sleep
-        self._held_error: BaseException | None = None
-
-    def _take_held_error(self) -> BaseException:
-        error, self._held_error = self._held_error, None
-        assert error is not None
-        return error
 
     def __next__(self) -> list[T]:
         self._begin()
         if self._held_error is not None:
             raise self._take_held_error()
-        hub, batch = self._hub, list[T]()
+        batch = list[T]()
         deadline = None
         while len(batch) < self._size:
             try:
-                if hub.items:
-                    item = hub.items.popleft()
-                else:
-                    item = hub.wait_for_item(
-                        self._wakeup, deadline, self._clock, self._sleep
-                    )
-                if hub.feeders_waiting:
-                    hub.after_take()
+                item = self._arrival(deadline)
             except Exception as exc:
                 if not batch:
                     raise
@@ -244,13 +269,11 @@ def timed_batches(
     )
 
 
-class _TimedGroupOutlet(_PumpedOutlet[tuple[T, K], tuple[K, list[T]]]):
+class _TimedGroupOutlet(_TimedOutlet[tuple[T, K], tuple[K, list[T]]]):
     """Yields ``(key, items)`` buckets as `Buckets` hands them back, on ``clock``.
 
     The producer thread reads ``(item, key)`` pairs, so a bucket can expire
-    while upstream is silent. ``sleep`` (None: wait on the hub, which an
-    arriving item interrupts) is how the consumer waits for a deadline when
-    nothing has arrived.
+    while upstream is silent.
     """
 
     def __init__(
@@ -262,23 +285,15 @@ class _TimedGroupOutlet(_PumpedOutlet[tuple[T, K], tuple[K, list[T]]]):
         clock: Callable[[], float],
         sleep: Callable[[float], object] | None,
     ) -> None:
-        super().__init__(label, maxsize=read_ahead)
+        super().__init__(label, read_ahead, clock, sleep)
         self._keyed = keyed
         self._buckets = buckets
-        self._clock = clock
-        self._sleep = sleep
         self._ready: deque[tuple[K, list[T]]] = deque()
         self._upstream_done = False
-        self._held_error: BaseException | None = None
 
     def _start(self, segment: list[Iterator[Any]]) -> None:
         # The keys are computed in the feeder thread, next to the reading.
         super()._start([*segment, self._keyed(segment[-1])])
-
-    def _take_held_error(self) -> BaseException:
-        error, self._held_error = self._held_error, None
-        assert error is not None
-        return error
 
     def __next__(self) -> tuple[K, list[T]]:
         self._begin()
@@ -308,20 +323,6 @@ class _TimedGroupOutlet(_PumpedOutlet[tuple[T, K], tuple[K, list[T]]]):
                 self._upstream_done = True
                 ready.extend(buckets.rest())
         return ready.popleft()
-
-    def _arrival(self, deadline: float | None) -> Any:
-        """The next pair, `END`, or `TIMEOUT` once ``deadline`` passed."""
-        hub = self._hub
-        items = hub.items
-        if items:
-            arrival = items.popleft()
-        else:
-            arrival = hub.wait_for_item(
-                self._wakeup, deadline, self._clock, self._sleep
-            )
-        if hub.feeders_waiting:
-            hub.after_take()
-        return arrival
 
 
 def timed_groups(

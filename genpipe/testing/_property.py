@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -60,9 +61,11 @@ def lazy_eager_property(
             )
         check_callable("lazy_eager_property", "the decorated factory", factory)
 
-        def test(items: list[T]) -> None:
+        def check(items: list[T]) -> None:
+            __tracebackhide__ = True  # the report shows the user's function instead
             assert_lazy_equals_eager(factory(), items, ordered=ordered, equal=equal)
 
+        test = _placed_at(factory, check)
         # pytest collects and hypothesis reports the test by these names.
         for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
             if hasattr(factory, attribute):
@@ -72,3 +75,32 @@ def lazy_eager_property(
         return hypothesis_test
 
     return decorate
+
+
+def _placed_at(
+    factory: Callable[..., object], check: Callable[[list[T]], None]
+) -> Callable[[list[T]], None]:
+    """A function that calls ``check`` from the first line of ``factory``'s source.
+
+    pytest reports a failure at the test function's own code, which here would
+    be a line of this module. Compiled with the user's file name and line
+    number, the function that calls ``check`` puts that report on the user's
+    ``@lazy_eager_property`` line instead. The call spans two lines, so that
+    pytest underlines no part of the user's line.
+    """
+    code = getattr(factory, "__code__", None)
+    if not isinstance(code, types.CodeType) or code.co_firstlineno < 2:
+        return check
+    source = (
+        "def make(check):\n"
+        + "\n" * (code.co_firstlineno - 2)
+        + "  def test(items): return check(\n    items)\n"
+        + "  return test\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, code.co_filename, "exec"), namespace)
+    test: Callable[[list[T]], None] = namespace["make"](check)
+    test.__code__ = test.__code__.replace(
+        co_name=code.co_name, co_qualname=code.co_qualname
+    )
+    return test
