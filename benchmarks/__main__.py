@@ -12,6 +12,7 @@ from benchmarks import (
     metrics,
     processes,
     readahead,
+    stages,
     thread_map,
 )
 from benchmarks.runner import main
@@ -19,6 +20,7 @@ from benchmarks.runner import main
 main(
     {
         "chain": chain.run,
+        "stages": stages.run,
         "handoff": handoff.run,
         "thread_map": thread_map.run,
         "readahead": readahead.run,

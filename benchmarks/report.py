@@ -12,7 +12,7 @@ from pathlib import Path
 from benchmarks.harness import Measured
 
 #: Every package the benchmarks compare against, for the machine description.
-PEERS = ("toolz", "cytoolz", "pypeln", "streamable")
+PEERS = ("toolz", "cytoolz", "more-itertools", "pypeln", "streamable")
 
 
 @dataclass(frozen=True)

@@ -157,21 +157,21 @@ class ErrorOptions(TypedDict, Generic[T, R], total=False):
     [1, 3]
     """
 
-    #: ``"raise"`` (the default) lets the exception propagate; ``"skip"``
-    #: drops the item; a handler ``(exc, item)`` returns a replacement for
-    #: the function's result (or raises `Skip` to drop the item, or raises).
     on_error: Literal["raise", "skip"] | Callable[[Exception, T], R]
-    #: Calls per item at most, minus one (default 0: no retry).
+    """``"raise"`` (the default) lets the exception propagate; ``"skip"``
+    drops the item; a handler ``(exc, item)`` returns a replacement for the
+    function's result (or raises `Skip` to drop the item, or raises)."""
     retries: int
-    #: Seconds to sleep before the first retry, doubled before each next one
-    #: (default 0.0); no jitter.
+    """How many times a failed call is tried again (default 0)."""
     backoff: float
-    #: Only these exception types are retried (default: `Exception`).
+    """Seconds to sleep before the first retry, doubled before each next one
+    (default 0.0); no jitter."""
     retry_on: RetryOn
-    #: How the stage sleeps (default `time.sleep`): between retries, and in
-    #: time-based stages while it waits for a deadline. Pass a fake one in
-    #: tests so that they never wait.
+    """Only these exception types are retried (default `Exception`)."""
     sleep: Callable[[float], object]
+    """How the stage sleeps (default `time.sleep`): between retries, and in
+    time-based stages while it waits for a deadline. Pass a fake one in tests
+    so that they never wait."""
 
 
 _OPTION_NAMES = tuple(ErrorOptions.__annotations__)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import itertools
+import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
 from typing import Any, TypeVar, Unpack
@@ -170,24 +171,18 @@ def distinct(
             yield item
 
     def first_of_keys(items: Iterable[T]) -> Iterator[T]:
-        seen: set[Hashable] = set()
-        remember = seen.add
-        for item, k in keyed(items):
-            try:
-                if k in seen:
-                    continue
-            except TypeError as exc:
-                raise _unhashable(k, item) from exc
-            remember(k)
-            yield item
-
-    def keyed(items: Iterable[T]) -> Iterator[tuple[T, Any]]:
-        return ((x, x) for x in items) if key is None else policy.pairs(key, items)
+        if key is None:
+            return first_items(items)
+        if policy.is_plain:
+            return _first_of_keys(items, key)
+        pairs = policy.pairs(key, items)
+        return builtins.map(_first, _first_of_keys(pairs, _second))
 
     def reference(items: list[T]) -> list[T]:
         keys: list[Any] = []
         kept: list[T] = []
-        for item, k in keyed(items):
+        pairs = ((x, x) for x in items) if key is None else policy.pairs(key, items)
+        for item, k in pairs:
             try:
                 hash(k)
             except TypeError as exc:
@@ -197,9 +192,25 @@ def distinct(
                 kept.append(item)
         return kept
 
-    return Stage(
-        first_items if key is None else first_of_keys, reference, label, policy=policy
-    )
+    return Stage(first_of_keys, reference, label, policy=policy)
+
+
+_first = operator.itemgetter(0)
+_second = operator.itemgetter(1)
+
+
+def _first_of_keys(items: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[T]:
+    seen: set[Hashable] = set()
+    remember = seen.add
+    for item in items:
+        k = key(item)
+        try:
+            if k in seen:
+                continue
+        except TypeError as exc:
+            raise _unhashable(k, item) from exc
+        remember(k)
+        yield item
 
 
 def _unhashable(key: object, item: object) -> TypeError:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import builtins
 import itertools
 import operator
+import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any, TypeVar, Unpack
 
 from genpipe._buckets import Buckets
@@ -49,7 +50,7 @@ def window(size: int, step: int = 1) -> Stage[T, tuple[T, ...]]:
     """Yield tuples of ``size`` consecutive items, starting every ``step`` items.
 
     A short tail is dropped; with ``step > size`` the items between windows
-    are skipped. It holds at most ``size`` items.
+    are skipped. It holds only the last ``size`` items.
 
     >>> import genpipe as gp
     >>> range(5) | gp.window(3) | gp.to_list()
@@ -60,21 +61,6 @@ def window(size: int, step: int = 1) -> Stage[T, tuple[T, ...]]:
     check_int("window", "size", size, minimum=1)
     check_int("window", "step", step, minimum=1)
 
-    def windows(items: Iterable[T]) -> Iterator[tuple[T, ...]]:
-        it = iter(items)
-        current = deque(itertools.islice(it, size), maxlen=size)
-        while len(current) == size:
-            yield tuple(current)
-            if step >= size:
-                # Skip the gap, then read a whole fresh window.
-                next(itertools.islice(it, step - size, step - size), None)
-                current = deque(itertools.islice(it, size), maxlen=size)
-            else:
-                fresh = list(itertools.islice(it, step))
-                if len(fresh) < step:
-                    return
-                current.extend(fresh)
-
     def reference(items: list[T]) -> list[tuple[T, ...]]:
         starts = range(0, len(items) - size + 1, step)
         return [tuple(items[i : i + size]) for i in starts]
@@ -82,7 +68,24 @@ def window(size: int, step: int = 1) -> Stage[T, tuple[T, ...]]:
     label = (
         call_repr("window", size) if step == 1 else call_repr("window", size, step=step)
     )
-    return Stage(windows, reference, label)
+    return Stage(partial(_windows, size, step), reference, label)
+
+
+def _windows(size: int, step: int, items: Iterable[T]) -> Iterator[tuple[T, ...]]:
+    """Every ``step``-th window of ``size`` items, made by zip in C.
+
+    zip runs over copies of the stream, copy k started k items in; chain
+    defers that start to the first ``next()``, so nothing is pulled before.
+    """
+
+    def started() -> Iterator[Iterator[tuple[T, ...]]]:
+        copies = itertools.tee(items, size)
+        for k, copy in builtins.enumerate(copies):
+            next(itertools.islice(copy, k, k), None)
+        every = zip(*copies, strict=False)
+        yield every if step == 1 else itertools.islice(every, 0, None, step)
+
+    return itertools.chain.from_iterable(started())
 
 
 def pairwise() -> Stage[T, tuple[T, T]]:
@@ -93,10 +96,17 @@ def pairwise() -> Stage[T, tuple[T, T]]:
     [('a', 'b'), ('b', 'c')]
     """
     return Stage(
-        itertools.pairwise,
+        _pairs,
         lambda xs: [(xs[i], xs[i + 1]) for i in range(len(xs) - 1)],
         "pairwise()",
     )
+
+
+# Before Python 3.13 itertools.pairwise makes a new tuple per item, where the
+# zip of window(2) reuses its result tuple once the consumer has dropped it.
+_pairs: Callable[[Iterable[Any]], Iterator[tuple[Any, Any]]] = (
+    itertools.pairwise if sys.version_info >= (3, 13) else partial(_windows, 2, 1)
+)
 
 
 def group_by(
@@ -119,21 +129,24 @@ def group_by(
     items, or once its first item has waited ``max_wait`` seconds — the
     "flush each customer's events every 100 or every 5 s" of loaders. When
     several buckets are due at once the oldest comes first; at the end of
-    the stream the open buckets follow in the order they were opened. The
-    ``max_wait`` variant reads upstream in a producer thread (at most
-    ``size`` items ahead, or 64), so a bucket is yielded on time even while upstream is
-    silent; it waits with ``sleep`` (an error option) on ``clock``, so a
-    fake pair of them makes tests instant. Its grouping depends on timing:
-    its eager face groups by ``size`` alone, and each key's items come in
-    the same order either way.
+    the stream the open buckets follow in the order they were opened.
+
+    The ``max_wait`` variant reads upstream in a producer thread (at most
+    ``size`` items ahead, or 64 without ``size``), so a bucket is yielded on
+    time even while upstream is silent. It waits on ``clock`` with ``sleep``
+    (one of the error options): the default wakes as soon as an item
+    arrives, an injected one is called for the whole time left, so a fake
+    pair of them makes tests instant. Its grouping depends on timing: its
+    eager face groups by ``size`` alone, and each key's items come in the
+    same order either way.
 
     `ErrorOptions` apply to ``key``: a skipped item is dropped, a handler's
     value is the item's key. Whatever the variant, the groups it holds are
     yielded before an exception from upstream (or from ``key``) is raised.
 
-    Sharp edge: with ``max_wait`` and no ``size``, a key that keeps arriving
-    faster than ``max_wait`` still has its bucket cut every ``max_wait``,
-    but memory grows with the number of keys seen within that time.
+    Sharp edge: memory grows with the number of keys open at once, and
+    without ``size`` a bucket holds every item of its key that arrives
+    within ``max_wait``.
 
     >>> import genpipe as gp
     >>> "aabca" | gp.group_by(str.upper) | gp.to_list()
@@ -203,21 +216,36 @@ def group_by(
     if max_wait is None:
 
         def bucketed(items: Iterable[T]) -> Iterator[tuple[K, list[T]]]:
-            buckets: Buckets[K, T] = Buckets(size, None)
-            try:
-                for item, k in keyed(items):
-                    full = buckets.add(k, item)
-                    if full is not None:
-                        yield k, full
-            except Exception:
-                yield from buckets.rest()  # what was read is not lost
-                raise
-            yield from buckets.rest()
+            if policy.is_plain:
+                return _bucketed(items, key, size)
+            held = _bucketed(keyed(items), _second, size)
+            return ((k, [item for item, _ in group]) for k, group in held)
 
         return Stage(bucketed, buckets_reference, label, policy=policy)
     return timed_groups(
         label, keyed, size, max_wait, clock, policy.sleep, buckets_reference, policy
     )
+
+
+_second = operator.itemgetter(1)
+
+
+def _bucketed(
+    items: Iterable[T], key: Callable[[T], K], size: int | None
+) -> Iterator[tuple[K, list[T]]]:
+    """``Buckets`` without a clock: full buckets as they fill, then the rest."""
+    buckets: Buckets[K, T] = Buckets(size, None)
+    add = buckets.add
+    try:
+        for item in items:
+            k = key(item)
+            full = add(k, item)
+            if full is not None:
+                yield k, full
+    except Exception:
+        yield from buckets.rest()  # what was read is not lost
+        raise
+    yield from buckets.rest()
 
 
 def _listed(

@@ -52,8 +52,8 @@ def stages(
     """Draw one built-in stage that accepts ``elements``, with drawn parameters.
 
     Every stage of the catalog that takes a plain element can be drawn, the
-    thread-backed ones (`thread_map`, `buffer`, timed `batch`) with one to four
-    workers or slots, and `throttle` on a fake clock that never sleeps.
+    thread-backed ones (`thread_map`, `buffer`, timed `batch` and `group_by`)
+    with one to four workers or slots, and `throttle` on a fake clock that never sleeps.
     ``elements`` is what the stream holds; parameters that are elements
     (`scan`'s initial value) are drawn from it. ``functions`` are your own
     element-to-element functions for `map` and `thread_map`;

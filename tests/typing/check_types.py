@@ -15,6 +15,8 @@ Lines that must be type errors carry an ignore comment for each checker; mypy's
 fail the check if one of them stops being an error.
 """
 
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any, assert_type
 
 import genpipe as gp
@@ -34,6 +36,10 @@ def add(total: int, number: int) -> int:
 
 def is_short(text: str) -> bool:
     return len(text) < 3
+
+
+def shown_all(numbers: Iterable[int]) -> Iterator[str]:
+    return (str(n) for n in numbers)
 
 
 numbers = gp.source([1, 2, 3])
@@ -117,6 +123,24 @@ assert_type(gp.interval(1.0), gp.Source[int])
 assert_type(gp.map(parse, on_error="skip"), gp.Stage[str, int])
 assert_type(gp.map(parse, on_error=lambda exc, text: -1), gp.Stage[str, int])
 assert_type(gp.map(parse, on_error=gp.DeadLetters()), gp.Stage[str, int])
+
+# Every stage that calls a function takes the same error options.
+assert_type(gp.tap(show, on_error="skip", retries=2), gp.Stage[int, int])
+assert_type(numbers.then(gp.scan(add, 0, on_error=lambda exc, n: 0)), gp.Source[int])
+assert_type(numbers.then(gp.reduce(add, on_error=gp.DeadLetters())), int)
+assert_type(gp.sort(key=parse, on_error="skip"), gp.Stage[str, str])
+assert_type(gp.distinct(key=parse, backoff=0.5), gp.Stage[str, str])
+assert_type(gp.for_each(show, retry_on=(OSError,)), gp.Sink[int, None])
+skipping: gp.ErrorOptions[str, int] = {"on_error": "skip", "retries": 1}
+assert_type(gp.map(parse, **skipping), gp.Stage[str, int])
+gp.tap(show, retry=2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+
+# Keyed buckets, chained sources, per as a timedelta, a stage's comparison.
+by_value = gp.group_by(parse, size=10, max_wait=5.0)
+assert_type(by_value, gp.Stage[str, tuple[int, list[str]]])
+assert_type(gp.chain([1, 2], numbers), gp.Source[int])
+assert_type(numbers.then(gp.throttle(10, per=timedelta(minutes=1))), gp.Source[int])
+assert_type(gp.stage(shown_all, comparison="multiset"), gp.Stage[int, str])
 
 # pipeline() takes a list of any stages, so its element types are lost; with
 # a sink among them, the result may be a sink.
