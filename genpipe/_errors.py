@@ -24,7 +24,6 @@ from genpipe._validate import check_callable, check_int, check_seconds
 
 log = logging.getLogger("genpipe")
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 OnError: TypeAlias = Literal["raise", "skip"] | Callable[[Exception, Any], Any]
@@ -140,24 +139,26 @@ class DeadLetters:
         return f"DeadLetters({len(self)} failed)"
 
 
-class ErrorOptions(TypedDict, Generic[T, R], total=False):
+class ErrorOptions(TypedDict, Generic[R], total=False):
     """The error options of every stage that calls your function, as keywords.
 
     ``map``, ``filter``, ``flat_map``, ``tap``, ``scan``, ``distinct``,
     ``group_by``, ``sort`` (with ``key=``), ``for_each`` and ``reduce`` take
-    them (``thread_map`` too); ``T`` is the item type and ``R`` what a handler
-    returns in place of the function's result. Omitted options keep their
+    them (the ``*_map`` stages too); ``R`` is what a handler returns in place
+    of the function's result. Omitted options keep their
     defaults, so a stage without any costs nothing extra per item. Calls
     that fail are retried first; what ``on_error`` decides applies after the
     last attempt. A misspelt option is a `TypeError` when the stage is built.
 
     >>> import genpipe as gp
-    >>> options: gp.ErrorOptions[str, int] = {"on_error": "skip", "retries": 1}
+    >>> options: gp.ErrorOptions[int] = {"on_error": "skip", "retries": 1}
     >>> ["1", "x", "3"] | gp.map(int, **options) | gp.to_list()
     [1, 3]
     """
 
-    on_error: Literal["raise", "skip"] | Callable[[Exception, T], R]
+    # The item is typed Any: tied to the stage's item type, it makes pyright
+    # solve an overloaded function (``map(str)``) against the wrong overload.
+    on_error: Literal["raise", "skip"] | Callable[[Exception, Any], R]
     """``"raise"`` (the default) lets the exception propagate; ``"skip"``
     drops the item; a handler ``(exc, item)`` returns a replacement for the
     function's result (or raises `Skip` to drop the item, or raises)."""
@@ -176,7 +177,7 @@ class ErrorOptions(TypedDict, Generic[T, R], total=False):
 
 _OPTION_NAMES = tuple(ErrorOptions.__annotations__)
 #: What each error option is when it is not given.
-ERROR_OPTION_DEFAULTS: ErrorOptions[Any, Any] = {
+ERROR_OPTION_DEFAULTS: ErrorOptions[Any] = {
     "on_error": "raise",
     "retries": 0,
     "backoff": 0.0,
@@ -202,7 +203,7 @@ class Policy:
         "sleep",
     )
 
-    def __init__(self, factory: str, **options: Unpack[ErrorOptions[Any, Any]]) -> None:
+    def __init__(self, factory: str, **options: Unpack[ErrorOptions[Any]]) -> None:
         unknown = [name for name in options if name not in _OPTION_NAMES]
         if unknown:
             raise TypeError(
@@ -388,7 +389,7 @@ def _collecting(fn: Callable[..., Iterable[Any]]) -> Callable[..., list[Any]]:
     return lambda *args: list(fn(*args))
 
 
-def refuse_options(factory: str, options: ErrorOptions[Any, Any], when: str) -> None:
+def refuse_options(factory: str, options: ErrorOptions[Any], when: str) -> None:
     """Fail if error options were given where the stage calls no function."""
     if options:
         raise ValueError(

@@ -17,7 +17,7 @@ T = TypeVar("T")
 
 
 def filter(
-    predicate: Callable[[T], object], **options: Unpack[ErrorOptions[T, object]]
+    predicate: Callable[[T], object], **options: Unpack[ErrorOptions[object]]
 ) -> Stage[T, T]:
     """Keep the items for which ``predicate`` is true.
 
@@ -129,7 +129,7 @@ def drop_while(predicate: Callable[[T], object]) -> Stage[T, T]:
 
 def distinct(
     key: Callable[[T], Hashable] | None = None,
-    **options: Unpack[ErrorOptions[T, Hashable]],
+    **options: Unpack[ErrorOptions[Hashable]],
 ) -> Stage[T, T]:
     """Keep the first item of each ``key`` (the item itself by default), in order.
 

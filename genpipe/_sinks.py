@@ -78,16 +78,16 @@ def to_dict(
 
 @overload
 def reduce(
-    fn: Callable[[T, T], T], **options: Unpack[ErrorOptions[T, T]]
+    fn: Callable[[T, T], T], **options: Unpack[ErrorOptions[T]]
 ) -> Sink[T, T]: ...
 @overload
 def reduce(
-    fn: Callable[[A, T], A], initial: A, **options: Unpack[ErrorOptions[T, A]]
+    fn: Callable[[A, T], A], initial: A, **options: Unpack[ErrorOptions[A]]
 ) -> Sink[T, A]: ...
 def reduce(
     fn: Callable[[Any, Any], Any],
     initial: Any = None,
-    **options: Unpack[ErrorOptions[Any, Any]],
+    **options: Unpack[ErrorOptions[Any]],
 ) -> Sink[Any, Any]:
     """Fold the stream with ``fn``, like `functools.reduce`.
 
@@ -120,7 +120,7 @@ def reduce(
 
 
 def for_each(
-    fn: Callable[[T], object], **options: Unpack[ErrorOptions[T, object]]
+    fn: Callable[[T], object], **options: Unpack[ErrorOptions[object]]
 ) -> Sink[T, None]:
     """Call ``fn`` on every item for its side effect.
 

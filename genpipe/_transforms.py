@@ -18,7 +18,7 @@ U = TypeVar("U")
 A = TypeVar("A")
 
 
-def map(fn: Callable[[T], U], **options: Unpack[ErrorOptions[T, U]]) -> Stage[T, U]:
+def map(fn: Callable[[T], U], **options: Unpack[ErrorOptions[U]]) -> Stage[T, U]:
     """Apply ``fn`` to every item.
 
     Without error options it is the builtin `map`, with no per-item cost of
@@ -72,7 +72,7 @@ def starmap(fn: Callable[..., U]) -> Stage[Iterable[Any], U]:
 
 
 def flat_map(
-    fn: Callable[[T], Iterable[U]], **options: Unpack[ErrorOptions[T, Iterable[U]]]
+    fn: Callable[[T], Iterable[U]], **options: Unpack[ErrorOptions[Iterable[U]]]
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item and yield each item of the iterable it returns.
 
@@ -120,7 +120,7 @@ def flatten() -> Stage[Iterable[T], T]:
 
 
 def tap(
-    fn: Callable[[T], object], **options: Unpack[ErrorOptions[T, object]]
+    fn: Callable[[T], object], **options: Unpack[ErrorOptions[object]]
 ) -> Stage[T, T]:
     """Call ``fn`` on every item for its side effect and pass the item on.
 
@@ -171,16 +171,16 @@ def enumerate(start: int = 0) -> Stage[T, tuple[int, T]]:
 
 @overload
 def scan(
-    fn: Callable[[T, T], T], **options: Unpack[ErrorOptions[T, T]]
+    fn: Callable[[T, T], T], **options: Unpack[ErrorOptions[T]]
 ) -> Stage[T, T]: ...
 @overload
 def scan(
-    fn: Callable[[A, T], A], initial: A, **options: Unpack[ErrorOptions[T, A]]
+    fn: Callable[[A, T], A], initial: A, **options: Unpack[ErrorOptions[A]]
 ) -> Stage[T, A]: ...
 def scan(
     fn: Callable[[Any, Any], Any],
     initial: Any = None,
-    **options: Unpack[ErrorOptions[Any, Any]],
+    **options: Unpack[ErrorOptions[Any]],
 ) -> Stage[Any, Any]:
     """Yield running results of ``fn``, like `itertools.accumulate`.
 
@@ -223,7 +223,7 @@ def scan(
 def sort(
     key: Callable[[T], Any] | None = None,
     reverse: bool = False,
-    **options: Unpack[ErrorOptions[T, Any]],
+    **options: Unpack[ErrorOptions[Any]],
 ) -> Stage[T, T]:
     """Sort the stream, like `sorted` (stable).
 

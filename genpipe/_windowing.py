@@ -115,7 +115,7 @@ def group_by(
     size: int | None = None,
     max_wait: float | None = None,
     clock: Callable[[], float] = time.monotonic,
-    **options: Unpack[ErrorOptions[T, K]],
+    **options: Unpack[ErrorOptions[K]],
 ) -> Stage[T, tuple[K, list[T]]]:
     """Group items by ``key`` into ``(key, items)`` pairs.
 

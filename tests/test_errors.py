@@ -72,7 +72,11 @@ def each_call(fn: Callable[[int], Any], **options: Any) -> Run:
 
     def run(items: list[int]) -> list[Any]:
         done: list[Any] = []
-        items | gp.for_each(lambda n: done.append(fn(n)), **options)
+
+        def record(n: int) -> None:
+            done.append(fn(n))
+
+        items | gp.for_each(record, **options)
         return done
 
     return run

@@ -258,7 +258,7 @@ def executor_map(
     ordered: bool = True,
     maxsize: int | None = None,
     chunksize: int | None = None,
-    **errors: Unpack[ErrorOptions[T, U]],
+    **errors: Unpack[ErrorOptions[U]],
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item as tasks of a `concurrent.futures.Executor` you own.
 

@@ -120,7 +120,7 @@ def process_map(
     maxsize: int | None = None,
     chunksize: int | None = None,
     mp_context: BaseContext | str | None = None,
-    **errors: Unpack[ErrorOptions[T, U]],
+    **errors: Unpack[ErrorOptions[U]],
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item in ``workers`` processes, past the GIL.
 

@@ -35,7 +35,7 @@ def thread_map(
     *,
     ordered: bool = True,
     maxsize: int | None = None,
-    **errors: Unpack[ErrorOptions[T, U]],
+    **errors: Unpack[ErrorOptions[U]],
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item in ``workers`` threads at once.
 

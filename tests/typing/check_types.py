@@ -131,7 +131,7 @@ assert_type(numbers.then(gp.reduce(add, on_error=gp.DeadLetters())), int)
 assert_type(gp.sort(key=parse, on_error="skip"), gp.Stage[str, str])
 assert_type(gp.distinct(key=parse, backoff=0.5), gp.Stage[str, str])
 assert_type(gp.for_each(show, retry_on=(OSError,)), gp.Sink[int, None])
-skipping: gp.ErrorOptions[str, int] = {"on_error": "skip", "retries": 1}
+skipping: gp.ErrorOptions[int] = {"on_error": "skip", "retries": 1}
 assert_type(gp.map(parse, **skipping), gp.Stage[str, int])
 gp.tap(show, retry=2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
