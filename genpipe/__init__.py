@@ -10,6 +10,8 @@ from genpipe._concurrent._executor import executor_map as executor_map
 from genpipe._concurrent._processes import process_map as process_map
 from genpipe._concurrent._producers import buffer as buffer
 from genpipe._concurrent._producers import merge as merge
+from genpipe._concurrent._threads import thread_filter as thread_filter
+from genpipe._concurrent._threads import thread_flat_map as thread_flat_map
 from genpipe._concurrent._threads import thread_map as thread_map
 from genpipe._core import Comparison as Comparison
 from genpipe._core import Sink as Sink
@@ -139,6 +141,8 @@ __all__ = [
     "take",
     "take_while",
     "tap",
+    "thread_filter",
+    "thread_flat_map",
     "thread_map",
     "throttle",
     "to_dict",

@@ -264,6 +264,31 @@ class Policy:
             shown["retry_on"] = self.retry_on
         return shown
 
+    def wrap(
+        self, fn: Callable[..., Any], *, collect: bool = False
+    ) -> Callable[..., Any]:
+        """``fn`` under this policy, at no cost when there is nothing to do.
+
+        With ``collect``, ``fn``'s iterable result is read into a list (see
+        `guard`).
+        """
+        if self.is_plain:
+            return _collecting(fn) if collect else fn
+        return self.guard(fn, collect=collect)
+
+    def selector(self, predicate: Callable[[Any], object]) -> Callable[[Any], Any]:
+        """Each item for which ``predicate`` holds, else the skip sentinel.
+
+        What the policy makes of a failing call stands in for the verdict.
+        """
+        verdict = self.wrap(predicate)
+
+        def selected(item: Any) -> Any:
+            kept = verdict(item)
+            return item if kept is not SKIPPED and kept else SKIPPED
+
+        return selected
+
     def retrying(self, fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """``fn`` with the retries, raising the last failure; it pickles if ``fn`` does.
 

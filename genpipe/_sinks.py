@@ -7,9 +7,10 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, Unpack, overload
 
-from genpipe._core import Sink, call_repr
+from genpipe._concurrent._threads import thread_map
+from genpipe._core import Sink, Stage, call_repr
 from genpipe._errors import ErrorOptions, Policy
-from genpipe._validate import check_callable
+from genpipe._validate import check_callable, check_int
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -120,19 +121,31 @@ def reduce(
 
 
 def for_each(
-    fn: Callable[[T], object], **options: Unpack[ErrorOptions[object]]
+    fn: Callable[[T], object],
+    *,
+    workers: int | None = None,
+    **options: Unpack[ErrorOptions[object]],
 ) -> Sink[T, None]:
     """Call ``fn`` on every item for its side effect.
 
     With `ErrorOptions`, a failed call is retried, skipped or handed to the
-    handler, and the stream goes on.
+    handler, and the stream goes on. With ``workers=n``, the calls are made
+    in ``n`` threads at once, in no particular order (it is an unordered
+    `thread_map` drained), for a side effect that waits: a write to a
+    service, an upload.
 
     >>> import genpipe as gp
     >>> ["a", "b"] | gp.for_each(print)
     a
     b
+    >>> seen = set()
+    >>> range(5) | gp.for_each(seen.add, workers=3)
+    >>> sorted(seen)
+    [0, 1, 2, 3, 4]
     """
     check_callable("for_each", "fn", fn)
+    if workers is not None:
+        return _concurrently(fn, workers, options)
     policy = Policy("for_each", **options)
 
     def each(items: Iterator[T]) -> None:
@@ -147,6 +160,18 @@ def for_each(
     return Sink(
         each if policy.is_plain else guarded_each,
         call_repr("for_each", fn, **policy.options()),
+    )
+
+
+def _concurrently(
+    fn: Callable[[T], object], workers: int, options: ErrorOptions[object]
+) -> Sink[T, None]:
+    check_int("for_each", "workers", workers, minimum=1)
+    calls: Stage[T, object] = thread_map(fn, workers, ordered=False, **options)
+    shown = Policy("for_each", **options).options()
+    return Sink(
+        lambda items: _drain(calls(items)),
+        call_repr("for_each", fn, workers=workers, **shown),
     )
 
 

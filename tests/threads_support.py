@@ -113,6 +113,18 @@ def same(n: int) -> int:
     return n
 
 
+def is_int(n: int) -> bool:
+    return isinstance(n, int)
+
+
+def alone(n: int) -> list[int]:
+    return [n]
+
+
+def same_with(n: int, resource: object) -> int:
+    return n
+
+
 async def async_same(n: int) -> int:
     return n
 
@@ -168,6 +180,14 @@ CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
     (
         "thread_map_unordered",
         lambda: gp.thread_map(same, workers=3, ordered=False, maxsize=8),
+    ),
+    ("thread_filter", lambda: gp.thread_filter(is_int, workers=3, maxsize=8)),
+    ("thread_flat_map", lambda: gp.thread_flat_map(alone, workers=3, maxsize=8)),
+    (
+        "thread_map_with_resources",
+        lambda: gp.thread_map(
+            same_with, workers=3, maxsize=8, on_start=object, on_done=id
+        ),
     ),
     ("async_map", lambda: gp.async_map(async_same, concurrency=3, maxsize=8)),
     (

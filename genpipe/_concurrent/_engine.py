@@ -130,8 +130,11 @@ class MapEngine:
         ordered: bool,
         maxsize: int | None,
         chunksize: int | None = None,
+        expand: bool = False,
     ) -> None:
         self.crew = crew
+        #: Each call gives an iterable of results (a flat map), not one.
+        self.expand = expand
         self.backend = backend
         self.fn = fn
         self.ordered = ordered
@@ -253,14 +256,19 @@ class MapEngine:
 
     # -- running chunks here (genpipe's worker threads) -------------------
 
-    def work(self, worker: Worker) -> None:
-        """A worker thread's body: claim chunks, call the function, publish results."""
+    def work(self, worker: Worker, fn: Callable[[Any], Any] | None = None) -> None:
+        """A worker thread's body: claim chunks, call the function, publish results.
+
+        ``fn`` replaces the engine's function for this worker (one bound to
+        the worker's own resource).
+        """
+        call = self.fn if fn is None else fn
         size = 1
         try:
             while (chunk := self.claim(worker, size)) is not None:
                 started = time.perf_counter()
                 worker.busy = True
-                error = self._apply(chunk)
+                error = self._apply(chunk, call)
                 worker.busy = False
                 took = time.perf_counter() - started
                 worker.busy_seconds += took
@@ -275,16 +283,27 @@ class MapEngine:
             worker.busy = False
             self._wake_consumer()
 
-    def _apply(self, chunk: Chunk) -> BaseException | None:
-        fn = self.fn
+    def fail_first_claim(self, worker: Worker, exc: BaseException, why: str) -> None:
+        """A worker that cannot work fails the first chunk it claims with ``exc``."""
+        exc.add_note(f"a worker of {self.crew.label} could not start: {why}")
+        chunk = self.claim(worker, 1)
+        if chunk is not None:
+            self._settle(chunk, self._failed(exc, chunk.items[0]))
+
+    def _apply(self, chunk: Chunk, fn: Callable[[Any], Any]) -> BaseException | None:
         publish = chunk.results.append if self.ordered else self.outputs.append
+        expand = self.expand
         done = 0
         try:
             for item in chunk.items:
                 result = fn(item)
                 done += 1
                 if result is not SKIPPED:
-                    publish(result)
+                    if expand:
+                        for each in result:
+                            publish(each)
+                    else:
+                        publish(result)
                     if self.consumer_waiting:
                         self._wake_consumer()
         except BaseException as exc:  # handed to the consumer, never lost
@@ -380,7 +399,11 @@ class MapEngine:
         publish = chunk.results.append if self.ordered else self.outputs.append
         for result in results:
             if result is not SKIPPED:
-                publish(result)
+                if self.expand:
+                    for each in result:
+                        publish(each)
+                else:
+                    publish(result)
         error = None
         if failure is not None:
             failed = (
@@ -589,13 +612,17 @@ def map_stage(
     reference_call: Callable[[Any], Any] | None = None,
     chunksize: int | None = None,
     options: dict[str, object] | None = None,
+    expand: bool = False,
+    eager: Callable[[list[Any]], list[Any]] | None = None,
 ) -> Stage[Any, Any]:
     """A ``*_map`` stage: its checks, its repr, a fresh engine per run, its eager face.
 
     ``call`` is what the backend runs per item (default: ``fn`` under
     ``policy``'s guard) and ``reference_call`` what the eager face runs
     (default: ``call``); ``options`` are the factory's own non-default
-    options, shown first in the repr.
+    options, shown first in the repr. With ``expand``, each call gives an
+    iterable whose items are the results. ``eager`` replaces the whole
+    eager face (for calls that need a resource made once).
     """
     if maxsize is not None:
         check_int(factory, "maxsize", maxsize, minimum=1)
@@ -620,16 +647,17 @@ def map_stage(
             ordered=ordered,
             maxsize=maxsize,
             chunksize=chunksize,
+            expand=expand,
         )
         return open_map(engine)
 
     def reference(items: list[Any]) -> list[Any]:
-        results = [one(item) for item in items]
-        return [r for r in results if r is not SKIPPED]
+        results = [r for r in map(one, items) if r is not SKIPPED]
+        return [each for r in results for each in r] if expand else results
 
     return Stage(
         lazy,
-        reference,
+        reference if eager is None else eager,
         label,
         comparison="exact" if ordered else "multiset",
         policy=policy,

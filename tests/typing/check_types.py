@@ -166,3 +166,17 @@ ints_to_text | bytes_to_text  # type: ignore[operator]  # pyright: ignore[report
 gp.source(["1"]) | ints_to_text  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue, reportUnusedExpression]
 gp.source(["1"]).then(ints_to_text)  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
 gp.map(parse, on_error="ignore")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+# A resource per worker: fn's second parameter is what on_start returns.
+def connect() -> bytes:
+    return b""
+
+
+def fetch_with(n: int, connection: bytes) -> str:
+    return str(n)
+
+
+assert_type(gp.thread_map(fetch_with, on_start=connect), gp.Stage[int, str])
+assert_type(gp.thread_filter(is_short), gp.Stage[str, str])
+assert_type(gp.thread_flat_map(str.split), gp.Stage[str, str])
