@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import gc
 import threading
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import CancelledError
@@ -168,6 +169,28 @@ def test_cancel_from_another_thread_cancels_waiting_coroutines() -> None:
     canceller = threading.Thread(target=cancel_once_all_wait)
     canceller.start()
     with pytest.raises(CancelledError):
+        next(run)
+    canceller.join()
+    assert calls.finished == calls.started == 3
+
+
+def test_a_coroutine_waiting_on_a_future_only_it_holds_survives_the_gc() -> None:
+    calls = CountingCalls(block_from=0)
+    run = iter(gp.source(range(100)) | gp.async_map(calls, concurrency=3))
+    with pytest.raises(CancelledError):
+        waiting = threading.Thread(
+            target=lambda: wait_until(lambda: calls.blocked == 3)
+        )
+        waiting.start()
+
+        def collect_then_cancel() -> None:
+            waiting.join()
+            gc.collect()
+            assert calls.finished == 0, "a task was collected while it waited"
+            run.cancel()
+
+        canceller = threading.Thread(target=collect_then_cancel)
+        canceller.start()
         next(run)
     canceller.join()
     assert calls.finished == calls.started == 3

@@ -97,6 +97,10 @@ class AsyncBackend(Backend):
         #: Items handed to the loop and not yet started, across chunks.
         self._waiting: deque[tuple[_ChunkOnLoop, int]] = deque()
         self._running = 0
+        # The loop holds its tasks only weakly: a task waiting on a future
+        # that nothing else holds would be collected, its coroutine closed
+        # mid-call. These are the strong references.
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, engine: MapEngine) -> None:
         self._engine = engine
@@ -159,7 +163,9 @@ class AsyncBackend(Backend):
         count = min(count, self.workers - self._running, len(self._waiting))
         for _ in range(count):
             self._running += 1
-            loop.create_task(self._work())
+            task = loop.create_task(self._work())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def _work(self) -> None:
         engine, waiting, call = self._engine, self._waiting, self._call
@@ -180,6 +186,8 @@ class AsyncBackend(Backend):
                     if task.cancelling():  # the run is stopping
                         raise
                     self._failed(on_loop, index, exc)
+                except GeneratorExit:  # the coroutine is being closed: let it be
+                    raise
                 except BaseException as exc:  # handed to the consumer, never lost
                     self._failed(on_loop, index, exc)
                 else:
