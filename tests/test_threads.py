@@ -52,13 +52,14 @@ def assert_all_threads_joined() -> None:
 def test_building_and_iter_start_no_thread_and_pull_nothing(
     make_stage: StageFactory,
 ) -> None:
-    upstream = GuardedSource(range(10))
+    # Endless, so that the stages' threads cannot all be done reading yet.
+    upstream = GuardedSource(endless())
     flow = gp.source(upstream) | gp.pipeline(make_stage(), make_stage())
     it = iter(flow)
     assert upstream.pulls == 0
     assert genpipe_threads() == []
     # Not necessarily 0: an unordered thread_map yields what finishes first.
-    assert flat([next(it)])[0] in range(10)
+    assert flat([next(it)])[0] >= 0
     assert genpipe_threads() != []
     it.close()
     assert_all_threads_joined()

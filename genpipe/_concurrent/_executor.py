@@ -149,7 +149,9 @@ class ExecutorBackend(Backend):
         self._ticket = f"genpipe-{uuid.uuid4().hex}-"
         self._numbers = itertools.count()
         self._futures: set[Future[TaskResult]] = set()
-        self._lock = threading.Lock()
+        # Reentrant: `stop` may run in a finaliser, in a thread that is
+        # inside `_submit` or `_done` holding it.
+        self._lock = threading.RLock()
         self._engine: MapEngine | None = None
 
     def start(self, engine: MapEngine) -> None:
