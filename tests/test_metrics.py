@@ -328,3 +328,24 @@ def test_the_guide_shows_the_diagram_to_mermaid_draws() -> None:
     page = (Path(__file__).parent.parent / "docs" / "observability.md").read_text()
     drawn = page.split("```mermaid\n", 1)[1].split("```", 1)[0]
     assert drawn == flow.to_mermaid()
+
+
+def fetch(url: str) -> str:
+    return url
+
+
+def is_valid(page: str) -> bool:
+    return bool(page)
+
+
+def test_the_concurrency_guide_shows_the_diagram_to_mermaid_draws() -> None:
+    flow = (
+        gp.source(["https://example.com"])
+        | gp.thread_map(fetch, workers=8)
+        | gp.map(parse)
+        | gp.filter(is_valid)
+        | gp.buffer()
+    )
+    page = (Path(__file__).parent.parent / "docs" / "concurrency.md").read_text()
+    drawn = [block.split("```", 1)[0] for block in page.split("```mermaid\n")[1:]]
+    assert flow.to_mermaid() in drawn

@@ -323,3 +323,45 @@ def test_a_sink_that_stops_early_joins_threads_before_returning(
 ) -> None:
     assert flat([gp.source(endless()) | make_stage() | gp.first()]) == [0]
     assert genpipe_threads() == []
+
+
+@each_stage
+@pytest.mark.parametrize("exit_by", ["exhaustion", "break", "error", "close", "cancel"])
+def test_a_plain_stage_between_two_concurrent_ones_hides_no_thread(
+    make_stage: StageFactory, exit_by: str
+) -> None:
+    failure = ValueError("plain stage failed")
+
+    def fails_at_30(n: object) -> int:
+        if flat([n]) == [30] and exit_by == "error":
+            raise failure
+        # The stage after it takes ints: a batch is unpacked, as flat() does.
+        unpacked: int = flat([n])[0]
+        return unpacked
+
+    items = range(60) if exit_by == "exhaustion" else endless()
+    plain: gp.Stage[object, int] = gp.map(fails_at_30)
+    flow = gp.source(items) | make_stage() | plain | make_stage()
+    run = iter(flow)
+    next(run)
+    if exit_by == "exhaustion":
+        assert len(flat(run)) >= 50
+    elif exit_by == "break":
+        for n in run:
+            if flat([n])[0] > 10:
+                break
+        del run
+    elif exit_by == "error":
+        with pytest.raises(ValueError) as caught:
+            for _ in run:
+                pass
+        assert caught.value is failure
+        # Checked while the exception is still held.
+        assert_all_threads_joined()
+    elif exit_by == "close":
+        run.close()
+    else:
+        run.cancel()
+        with pytest.raises(CancelledError):
+            next(run)
+    assert_all_threads_joined()
