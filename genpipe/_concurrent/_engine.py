@@ -388,9 +388,10 @@ class MapEngine:
         how long the calls took where they ran, if known; it and the round
         trip measure the pool's per-task overhead, which sizes later chunks.
         """
-        if seconds is not None and results and failure is None:
-            self._timed(chunk, seconds)
         with self.crew.lock:
+            # Under the lock: a pool's callbacks may settle chunks at once.
+            if seconds is not None and results and failure is None:
+                self._timed(chunk, seconds)
             self.tasks -= 1
             if seconds is not None:
                 self.remote_busy += seconds
