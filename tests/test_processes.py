@@ -147,6 +147,20 @@ def test_spawn_context_works() -> None:
     assert list(flow) == [0, 1, 4, 9, 16, 25]
 
 
+@pytest.mark.skipif(
+    "forkserver" not in multiprocessing.get_all_start_methods(),
+    reason="no fork server on this platform",
+)
+def test_the_fork_server_imports_genpipe_once_for_every_worker() -> None:
+    from multiprocessing import forkserver
+
+    assert list(range(3) | gp.process_map(square, workers=1)) == [0, 1, 4]
+    preloaded = forkserver._forkserver._preload_modules  # type: ignore[attr-defined]
+    # Added to what was there (the main module by default), not instead of it.
+    assert preloaded[-1] == "genpipe"
+    assert "__main__" in preloaded
+
+
 def test_eager_face_runs_in_this_process() -> None:
     stage = gp.process_map(pid_of, workers=2)
     assert stage.eager([1, 2]) == [multiprocessing.current_process().pid] * 2

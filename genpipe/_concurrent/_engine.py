@@ -14,14 +14,13 @@ and how the run ends; a backend only runs chunks.
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, NamedTuple, NoReturn, TypeVar
 
 from genpipe._concurrent._feeder import Hub
 from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
@@ -32,13 +31,17 @@ from genpipe._validate import check_int
 
 T = TypeVar("T")
 
-#: The most items in one chunk.
+#: The most items in one chunk of genpipe's own workers (`Backend.max_chunk`).
 MAX_CHUNK = 256
 #: How long one chunk should take, so its hand-off cost is paid rarely.
 CHUNK_SECONDS = 0.0005
 #: A pool's chunk runs this many times as long as one task's measured
-#: overhead (pickling, the round trip), so that overhead is under 5 %.
+#: overhead, so that overhead is under 5 %.
 AMORTISE = 20
+#: ... but no longer than this, overhead included, so that an overhead that
+#: grows with the chunk (big items to pickle) cannot make chunks grow
+#: without end, and an uneven last chunk costs little.
+LONGEST_TASK_SECONDS = 0.1
 #: How many recent overhead measurements the estimate is the median of.
 OVERHEAD_SAMPLES = 9
 #: A pool gets at most this many tasks per worker at once: one running, one
@@ -46,27 +49,39 @@ OVERHEAD_SAMPLES = 9
 TASKS_PER_WORKER = 2
 #: The adaptive read-ahead starts at this many items per worker ...
 START_PER_WORKER = 2
-#: ... and never goes past this many.
-CAP_PER_WORKER = 2 * MAX_CHUNK
+#: ... and never goes past this many of the backend's largest chunks.
+CHUNKS_PER_WORKER = 2
 
 
 class Chunk:
     """Contiguous items claimed together, and what became of them."""
 
-    __slots__ = ("done", "error", "items", "queued", "results", "seq", "submitted")
+    __slots__ = ("done", "error", "fed", "items", "results", "seq")
 
     def __init__(self, seq: int, items: list[Any]) -> None:
         self.seq = seq
         self.items = items
-        #: When a dispatcher sent it to a pool, and how many tasks were then
-        #: in flight (itself included): what its round trip is measured from.
-        self.submitted = 0.0
-        self.queued = 0
+        #: Whether its items were waiting for a pool's worker when it was
+        #: claimed, rather than the worker waiting for the upstream.
+        self.fed = False
         #: Results so far (ordered runs); the consumer takes from the left.
         self.results: deque[Any] = deque()
         #: Set under the crew's lock once every item was dealt with.
         self.done = False
         self.error: BaseException | None = None
+
+
+class TaskTiming(NamedTuple):
+    """When a pool's task ran, as the task measured it where it ran.
+
+    ``started`` and ``ended`` are `time.perf_counter` readings, compared only
+    with each other and with other tasks of the same ``worker`` (a hashable
+    naming the process and thread), so clocks need not agree across machines.
+    """
+
+    worker: Hashable
+    started: float
+    ended: float
 
 
 class Settled:
@@ -105,6 +120,11 @@ class Backend(ABC):
     #: read-ahead, not by how long one call takes, and one chunk feeds many
     #: calls, so the one claimer takes everything waiting.
     spreads_chunks: bool = False
+    #: The most items in one chunk, which also caps the adaptive read-ahead
+    #: (`CHUNKS_PER_WORKER` of them per worker). Threads hand results over
+    #: one by one, so a chunk saves only a claim; a pool pays a round trip
+    #: per chunk and allows far more (sized by the overhead it measures).
+    max_chunk: int = MAX_CHUNK
 
     @abstractmethod
     def start(self, engine: MapEngine) -> None:
@@ -140,16 +160,25 @@ class MapEngine:
         self.adaptive = maxsize is None
         # A fixed chunk size needs room for a chunk per worker and one more each.
         least = 0 if chunksize is None else 2 * workers * chunksize
-        self.cap = max(CAP_PER_WORKER * workers, least) if maxsize is None else maxsize
+        widest = CHUNKS_PER_WORKER * workers * backend.max_chunk
+        self.cap = max(widest, least) if maxsize is None else maxsize
         window = max(START_PER_WORKER * workers, least) if maxsize is None else maxsize
         self.hub = Hub(crew, limit=self.cap, feeders=1)
         self.hub.window = window
         self.max_chunk = self._max_chunk_for(window)
         #: Seconds per call, as last measured; 0 until a chunk was timed.
         self.per_item = 0.0
-        #: A pool's cost per task beyond its calls (median of recent rounds).
+        #: A pool's cost per task beyond its calls (the median of recent
+        #: tasks), and the least a task has cost per item, overhead included
+        #: (the chunk size that got it is as good as any); 0 until measured.
         self.task_overhead = 0.0
+        self.task_per_item = 0.0
         self._overheads: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        self._task_per_items: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        #: When each of a pool's workers ended its last task, on its clock,
+        #: and this process's CPU time when the last task settled.
+        self._last_ended: dict[Hashable, float] = {}
+        self._cpu_at_settle = time.process_time()
         #: A pool's tasks submitted and not yet settled, and their bound.
         self.tasks = 0
         self.max_tasks = TASKS_PER_WORKER * workers
@@ -177,7 +206,7 @@ class MapEngine:
         # every worker, for four chunks in all, so a chunk that waits on its
         # slowest item never leaves the workers without the next one.
         per_chunk = 4 if self.backend.spreads_chunks else 2 * self.workers
-        return max(1, min(MAX_CHUNK, window // per_chunk))
+        return max(1, min(self.backend.max_chunk, window // per_chunk))
 
     # -- claiming work ----------------------------------------------------
 
@@ -235,15 +264,19 @@ class MapEngine:
     def chunk_size_for(self, per_item: float) -> int:
         """Items per chunk for calls of ``per_item`` seconds.
 
-        A chunk takes `CHUNK_SECONDS`, or `AMORTISE` times a pool's measured
-        per-task overhead if that is longer; ``chunksize=`` fixes it instead.
+        A chunk's calls take `CHUNK_SECONDS`, or `AMORTISE` times a pool's
+        measured overhead per task if that is longer, but the whole task no
+        more than `LONGEST_TASK_SECONDS`; ``chunksize=`` fixes it instead.
         """
         if self.chunksize is not None:
             return self.chunksize
-        if per_item <= 0:
-            return MAX_CHUNK
-        seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
-        return max(1, min(MAX_CHUNK, int(seconds / per_item)))
+        size = self.backend.max_chunk
+        if per_item > 0:
+            seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
+            size = min(size, int(seconds / per_item))
+        if self.task_per_item > 0:
+            size = min(size, int(LONGEST_TASK_SECONDS / self.task_per_item))
+        return max(1, size)
 
     # -- running chunks here (genpipe's worker threads) -------------------
 
@@ -304,6 +337,7 @@ class MapEngine:
             while True:
                 while self.tasks >= self.max_tasks and not crew.stopping:
                     worker.wakeup.wait()
+                fed = bool(self.hub.items)
                 # Growing by doubling, so early round trips (a worker's
                 # start-up) cannot make the first chunks too big to share.
                 wanted = self.chunk_size_for(self.per_item)
@@ -317,10 +351,9 @@ class MapEngine:
                 chunk = self.claim(worker, size, idle)
                 if chunk is None:
                     break
+                chunk.fed = fed
                 with crew.lock:
                     self.tasks += 1
-                    chunk.queued = self.tasks
-                chunk.submitted = time.perf_counter()
                 worker.busy = True
                 submit(chunk)
                 worker.busy = False
@@ -351,41 +384,56 @@ class MapEngine:
         chunk: Chunk,
         results: list[Any],
         failure: BaseException | None,
-        seconds: float | None = None,
+        timing: TaskTiming | None = None,
+        *,
+        skips: bool = True,
     ) -> None:
         """A pool finished ``chunk``: ``results`` in order, then maybe a ``failure``.
 
-        The failure belongs to the item after the last result. ``seconds``:
-        how long the calls took where they ran, if known; it and the round
-        trip measure the pool's per-task overhead, which sizes later chunks.
+        The failure belongs to the item after the last result. ``timing``,
+        if known, measures the calls and the pool's cost per task, which
+        sizes later chunks. ``skips=False`` says that no result is `SKIPPED`,
+        which spares looking at each.
         """
-        if seconds is not None and results and failure is None:
-            self._timed(chunk, seconds)
+        if timing is not None and results and failure is None:
+            self._timed(chunk, timing)
         with self.crew.lock:
             self.tasks -= 1
         if self._dispatcher is not None:
             self._dispatcher.wakeup.wake()
-        publish = chunk.results.append if self.ordered else self.outputs.append
-        for result in results:
-            if result is not SKIPPED:
-                publish(result)
         error = None
         if failure is not None:
-            failed = (
-                chunk.items[len(results)] if len(results) < len(chunk.items) else None
+            done = len(results)
+            error = self._failed(
+                failure, chunk.items[done] if done < len(chunk.items) else None
             )
-            error = self._failed(failure, failed)
+        if skips:
+            results = [result for result in results if result is not SKIPPED]
+        (chunk.results if self.ordered else self.outputs).extend(results)
         self._settle(chunk, error)
 
-    def _timed(self, chunk: Chunk, seconds: float) -> None:
-        # Tasks queued ahead of this one on the same worker lengthened its
-        # round trip by about one round each; take them out.
-        rounds = math.ceil(chunk.queued / self.workers)
-        round_trip = time.perf_counter() - chunk.submitted
-        overheads = self._overheads
-        overheads.append(max(0.0, round_trip / rounds - seconds))
-        self.task_overhead = statistics.median(overheads)
-        self.per_item = seconds / len(chunk.items)
+    def _timed(self, chunk: Chunk, timing: TaskTiming) -> None:
+        # A task costs what its worker spends between two chunks (receiving
+        # one, sending the other back; waiting, while chunks are too short
+        # to hide a round trip) and this process's CPU time per task. Left
+        # out: a worker's first task (its start-up is paid once), and one
+        # whose items came late (the worker waited for the upstream).
+        count = len(chunk.items)
+        seconds = timing.ended - timing.started
+        self.per_item = seconds / count
+        cpu = time.process_time()
+        # Under the lock: a thread pool settles from several threads at once.
+        with self.crew.lock:
+            here, self._cpu_at_settle = cpu - self._cpu_at_settle, cpu
+            previous = self._last_ended.get(timing.worker)
+            self._last_ended[timing.worker] = timing.ended
+            if previous is None or timing.started < previous or not chunk.fed:
+                return
+            cost = timing.started - previous + here
+            self._overheads.append(cost)
+            self._task_per_items.append((seconds + cost) / count)
+            self.task_overhead = statistics.median(self._overheads)
+            self.task_per_item = min(self._task_per_items)
 
     # -- handing over -----------------------------------------------------
 
