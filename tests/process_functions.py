@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 class CodedError(Exception):
@@ -39,6 +40,11 @@ def fail_once_per_process(path: str) -> str:
 def kill_own_process_at_five(n: int) -> int:
     if n == 5:
         os.kill(os.getpid(), signal.SIGKILL)
+    return n
+
+
+def slowly(n: int) -> int:
+    time.sleep(0.01)
     return n
 
 

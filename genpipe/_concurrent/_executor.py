@@ -197,7 +197,9 @@ class ExecutorBackend(Backend):
             return
         try:
             results, failed, timing = future.result()
-        except Exception as exc:  # the pool failed, not the function
+        # The pool failed, not the function (or a worker got a Ctrl-C of its
+        # own): the consumer gets it, and this callback's thread goes on.
+        except BaseException as exc:
             engine.settle_outcomes(chunk, [], exc)
             return
         failure: BaseException | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -29,12 +30,18 @@ class ProcessBackend(ExecutorBackend):
         super().__init__(None, workers, fn, policy)
         self._context = context
         self._pool: ProcessPoolExecutor | None = None
+        #: Taken, without waiting, by the one `stop` that starts the reaper,
+        #: which sets the event once the reaper is running.
+        self._reaping = threading.Lock()
+        self._reaper_started = threading.Event()
         self._reaper: threading.Thread | None = None
 
     def start(self, engine: MapEngine) -> None:
         if self._context.get_start_method() == "forkserver":
             _preload_genpipe()
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=self._context)
+        self._pool = ProcessPoolExecutor(
+            self.workers, mp_context=self._context, initializer=_ignore_ctrl_c
+        )
         self._executor = self._pool
         super().start(engine)
         if engine.crew.stopping:  # stopped from another thread meanwhile
@@ -44,14 +51,18 @@ class ProcessBackend(ExecutorBackend):
         super().stop()
         # Shutting the pool down blocks, and a finaliser may be calling: a
         # thread of its own does it, which `join` waits for.
-        if self._pool is not None and self._reaper is None:
+        if self._pool is not None and self._reaping.acquire(blocking=False):
             self._reaper = threading.Thread(
                 target=self._shut_down, name="genpipe-pool-reaper", daemon=True
             )
             self._reaper.start()
+            self._reaper_started.set()
 
     def join(self) -> None:
-        if self._reaper is not None:
+        if self._pool is not None:
+            # Another thread's `stop` may still be starting the reaper.
+            self._reaper_started.wait()
+            assert self._reaper is not None
             self._reaper.join()
 
     def _shut_down(self) -> None:
@@ -66,6 +77,13 @@ class ProcessBackend(ExecutorBackend):
         pool.shutdown(wait=True, cancel_futures=True)
         for process in processes:
             process.join()
+
+
+def _ignore_ctrl_c() -> None:
+    # Ctrl-C reaches every process of the terminal's group. Here it is the
+    # consumer's: it ends the run, which terminates the workers; a worker
+    # interrupted on its own would only print a traceback and break the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _preload_genpipe() -> None:
