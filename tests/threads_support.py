@@ -218,6 +218,10 @@ CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
         lambda: gp.process_map(same, workers=1, ordered=False, maxsize=8),
     ),
     (
+        "process_map_timeout",
+        lambda: gp.process_map(same, workers=2, maxsize=8, timeout=30.0),
+    ),
+    (
         "executor_map_threads",
         lambda: gp.executor_map(same, shared_thread_pool(), maxsize=8),
     ),

@@ -23,11 +23,17 @@ from functools import partial
 from typing import Any, Generic, NamedTuple, NoReturn, TypeVar
 
 from genpipe._concurrent._feeder import Hub
-from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
+from genpipe._concurrent._lifecycle import (
+    POLL_SECONDS,
+    Crew,
+    Worker,
+    as_error,
+    item_note,
+)
 from genpipe._concurrent._outlet import StageOutlet
 from genpipe._core import Stage, call_repr
 from genpipe._errors import SKIPPED, Policy
-from genpipe._validate import check_int
+from genpipe._validate import check_int, check_seconds
 
 T = TypeVar("T")
 
@@ -56,7 +62,16 @@ CHUNKS_PER_WORKER = 2
 class Chunk:
     """Contiguous items claimed together, and what became of them."""
 
-    __slots__ = ("done", "error", "fed", "items", "results", "seq")
+    __slots__ = (
+        "done",
+        "error",
+        "expired",
+        "fed",
+        "items",
+        "results",
+        "seq",
+        "submitted",
+    )
 
     def __init__(self, seq: int, items: list[Any]) -> None:
         self.seq = seq
@@ -64,6 +79,10 @@ class Chunk:
         #: Whether its items were waiting for a pool's worker when it was
         #: claimed, rather than the worker waiting for the upstream.
         self.fed = False
+        #: With a ``timeout``: when it went to a pool (`time.monotonic`), and
+        #: whether the watchdog gave up on it.
+        self.submitted = 0.0
+        self.expired = False
         #: Results so far (ordered runs); the consumer takes from the left.
         self.results: deque[Any] = deque()
         #: Set under the crew's lock once every item was dealt with.
@@ -136,6 +155,21 @@ class Backend(ABC):
     def join(self) -> None:  # noqa: B027 - a hook: most backends hold nothing
         """Release what the backend holds once its crew is stopped (consumer only)."""
 
+    def started_at(self, chunk: Chunk) -> float | None:
+        """When ``chunk``'s call started (`time.monotonic`), None if not yet.
+
+        A backend that cannot tell answers when it was submitted, which then
+        counts the time it waited for a worker too.
+        """
+        return chunk.submitted
+
+    def expire(self, chunk: Chunk, error: TimeoutError) -> None:
+        """Give up on ``chunk``, whose call is late: abandon the call and settle
+        the chunk with ``error`` (through ``on_error``), unless its outcome came
+        first. Called by the engine's watchdog, for a run with a ``timeout``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no timeout")
+
 
 class MapEngine:
     """State shared by the feeder, the backend's threads and the consumer of one run."""
@@ -149,6 +183,7 @@ class MapEngine:
         ordered: bool,
         maxsize: int | None,
         chunksize: int | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.crew = crew
         self.backend = backend
@@ -156,6 +191,12 @@ class MapEngine:
         self.ordered = ordered
         workers = backend.workers
         self.workers = workers
+        #: Seconds a pool's call may take; then its item fails (`watch`). A
+        #: task then holds one item, so that the late one is known, and each
+        #: worker one task, so that a task starts as it is submitted.
+        self.timeout = timeout
+        if timeout is not None:
+            chunksize = 1
         self.chunksize = chunksize
         self.adaptive = maxsize is None
         # A fixed chunk size needs room for a chunk per worker and one more each.
@@ -181,7 +222,9 @@ class MapEngine:
         self._cpu_at_settle = time.process_time()
         #: A pool's tasks submitted and not yet settled, and their bound.
         self.tasks = 0
-        self.max_tasks = TASKS_PER_WORKER * workers
+        self.max_tasks = (1 if timeout is not None else TASKS_PER_WORKER) * workers
+        #: With a ``timeout``: the chunks a pool has, by sequence number.
+        self.in_flight: dict[int, Chunk] = {}
         self._dispatcher: Worker | None = None
         self.next_seq = 0
         self.settled = 0
@@ -354,12 +397,38 @@ class MapEngine:
                 chunk.fed = fed
                 with crew.lock:
                     self.tasks += 1
+                    if self.timeout is not None:
+                        chunk.submitted = time.monotonic()
+                        self.in_flight[chunk.seq] = chunk
                 worker.busy = True
                 submit(chunk)
                 worker.busy = False
         finally:
             worker.busy = False
             self._wake_consumer()
+
+    def watch(self, worker: Worker) -> None:
+        """A watchdog thread's body, in a run with a ``timeout``: expire late calls.
+
+        The backend says when each call started and abandons a late one
+        (`Backend.expire`); its item fails with `TimeoutError`, which
+        ``on_error`` handles like any failure.
+        """
+        crew, backend, timeout = self.crew, self.backend, self.timeout
+        assert timeout is not None
+        error = f"{crew.label}: the call took longer than {timeout:g} s"
+        # Late by a quarter of the timeout at most, and by POLL_SECONDS.
+        tick = min(timeout / 4, POLL_SECONDS)
+        while not crew.stopping:
+            with crew.lock:
+                chunks = [c for c in self.in_flight.values() if not c.expired]
+            now = time.monotonic()
+            for chunk in chunks:
+                started = backend.started_at(chunk)
+                if started is not None and now - started >= timeout:
+                    chunk.expired = True
+                    backend.expire(chunk, TimeoutError(error))
+            worker.wakeup.wait(tick)
 
     def _gather(self, worker: Worker, size: int) -> None:
         # While every worker has a task, the dispatcher can wait for a full
@@ -399,6 +468,7 @@ class MapEngine:
             self._timed(chunk, timing)
         with self.crew.lock:
             self.tasks -= 1
+            self.in_flight.pop(chunk.seq, None)
         if self._dispatcher is not None:
             self._dispatcher.wakeup.wake()
         error = None
@@ -478,6 +548,8 @@ class _MapOutlet(StageOutlet[T], Generic[T]):
         engine = self._engine
         engine.crew.add("feeder", partial(engine.hub.feed, segment))
         engine.backend.start(engine)
+        if engine.timeout is not None:
+            engine.crew.add("watchdog", engine.watch)
         engine.crew.start()
 
     def _join(self) -> None:
@@ -617,19 +689,29 @@ def map_stage(
     call: Callable[[Any], Any] | None = None,
     reference_call: Callable[[Any], Any] | None = None,
     chunksize: int | None = None,
+    timeout: float | None = None,
     options: dict[str, object] | None = None,
 ) -> Stage[Any, Any]:
     """A ``*_map`` stage: its checks, its repr, a fresh engine per run, its eager face.
 
     ``call`` is what the backend runs per item (default: ``fn`` under
     ``policy``'s guard) and ``reference_call`` what the eager face runs
-    (default: ``call``); ``options`` are the factory's own non-default
+    (default: ``call``); ``timeout`` is enforced by the engine's watchdog
+    (`MapEngine.watch`); ``options`` are the factory's own non-default
     options, shown first in the repr.
     """
     if maxsize is not None:
         check_int(factory, "maxsize", maxsize, minimum=1)
     if chunksize is not None:
         check_int(factory, "chunksize", chunksize, minimum=1)
+    if timeout is not None:
+        timeout = check_seconds(factory, "timeout", timeout, allow_zero=False)
+        if chunksize is not None:
+            raise ValueError(
+                f"{factory}() sends one item per task when given a timeout (so "
+                "that a late call is known), so it takes timeout or chunksize, "
+                "not both"
+            )
     shown = dict(options or {})
     if not ordered:
         shown["ordered"] = False
@@ -637,6 +719,8 @@ def map_stage(
         shown["maxsize"] = maxsize
     if chunksize is not None:
         shown["chunksize"] = chunksize
+    if timeout is not None:
+        shown["timeout"] = timeout
     label = call_repr(factory, fn, **shown, **policy.options())
     run_call = call if call is not None else fn if policy.is_plain else policy.guard(fn)
     one = run_call if reference_call is None else reference_call
@@ -649,6 +733,7 @@ def map_stage(
             ordered=ordered,
             maxsize=maxsize,
             chunksize=chunksize,
+            timeout=timeout,
         )
         return open_map(engine)
 
