@@ -16,9 +16,10 @@ the ``mp_context='fork'`` row shows the difference.
   and against ``Pool.imap`` on ``forkserver`` too, which separates what the
   start method costs from what genpipe does.
 
-Both also run on a Dask ``LocalCluster`` of as many worker processes (where
+Both then run on a Dask ``LocalCluster`` of as many worker processes (where
 ``distributed`` is installed), started before the timed runs as a user's
-cluster would be: its per-item overhead against ``process_map``'s.
+cluster would be: its per-item overhead against ``process_map``'s, measured
+while the cluster runs too.
 """
 
 from __future__ import annotations
@@ -147,28 +148,36 @@ def _ready(run: Callable[[], None]) -> Callable[[], None]:
 
 
 def run(settings: Settings) -> Report:
-    with _dask_cluster() as client:
-        return _measured(settings, client)
-
-
-def _measured(settings: Settings, client: Any) -> Report:
     items = settings.size(2_000, 40)
     cpu = SumOfSquares(settings.size(20_000, 2_000))
     tuned = max(1, items // (8 * WORKERS))
     cpu_data = range(items)
-    cpu_variants = _as_variants(_cpu_bound(cpu, cpu_data, tuned))
     cpu_measured = measure(
-        [*cpu_variants, _dask_variant(cpu, cpu_data, client)], settings.runs
+        _as_variants(_cpu_bound(cpu, cpu_data, tuned)), settings.runs
     )
     trivial_items = settings.size(100_000, 2_000)
     data = range(trivial_items)
     hand_tuned = [_pool_imap(plus_one, data, size) for size in TUNED_CHUNKS]
     trivial = [_process_map(plus_one, data), _fork_process_map(plus_one, data)]
     trivial += [*hand_tuned, _pool_imap(plus_one, data, 1_000, "forkserver")]
-    trivial_measured = measure(
-        [*_as_variants(trivial), _dask_variant(plus_one, data, client)],
-        settings.runs,
-    )
+    trivial_measured = measure(_as_variants(trivial), settings.runs)
+    # A running cluster takes CPU and the GIL (its scheduler is a thread
+    # here) from whatever else runs: process_map is measured again beside it.
+    with _dask_cluster() as client:
+        dask_cpu = measure(
+            [
+                *_as_variants([_process_map(cpu, cpu_data)]),
+                _dask_variant(cpu, cpu_data, client),
+            ],
+            settings.runs,
+        )
+        dask_trivial = measure(
+            [
+                *_as_variants([_process_map(plus_one, data)]),
+                _dask_variant(plus_one, data, client),
+            ],
+            settings.runs,
+        )
     tuned_names = {name for name, _ in hand_tuned}
     best = min(
         (m for m in trivial_measured if m.name in tuned_names),
@@ -181,8 +190,9 @@ def _measured(settings: Settings, client: Any) -> Report:
             f"{cpu.upto:,}) on {WORKERS} processes, baseline {SEQUENTIAL}; then "
             f"x + 1 over {trivial_items:,} items, genpipe's automatic chunks "
             f"against Pool.imap at chunk sizes {TUNED_CHUNKS} (best: {best.name}). "
-            "Every pool starts and stops inside each timed run; the Dask "
-            "cluster is started once, before them."
+            "Every pool starts and stops inside each timed run. Then both on a "
+            f"Dask LocalCluster of {WORKERS} worker processes, started before "
+            "the timed runs, against process_map measured beside it."
         ),
         tables=(
             speed_table("CPU-bound", cpu_measured, items, [SEQUENTIAL]),
@@ -192,12 +202,18 @@ def _measured(settings: Settings, client: Any) -> Report:
                 trivial_items,
                 [best.name, PROCESS_MAP],
             ),
+            speed_table("CPU-bound, on Dask", dask_cpu, items, [PROCESS_MAP]),
+            speed_table(
+                "Trivial work, on Dask", dask_trivial, trivial_items, [PROCESS_MAP]
+            ),
         ),
         raw={
             "items": items,
             "trivial_items": trivial_items,
             "cpu": raw_runs(cpu_measured),
             "trivial": raw_runs(trivial_measured),
+            "dask_cpu": raw_runs(dask_cpu),
+            "dask_trivial": raw_runs(dask_trivial),
         },
         baseline=SEQUENTIAL,
         ratios=ratios_to(cpu_measured, SEQUENTIAL),

@@ -43,7 +43,7 @@ MAX_CHUNK = 256
 CHUNK_SECONDS = 0.0005
 #: A pool's chunk runs this many times as long as one task's measured
 #: overhead, so that overhead is under 5 %.
-AMORTISE = 20
+AMORTISE = 50
 #: ... but no longer than this, overhead included, so that an overhead that
 #: grows with the chunk (big items to pickle) cannot make chunks grow
 #: without end, and an uneven last chunk costs little.
@@ -293,12 +293,16 @@ class MapEngine:
         # Called with the lock held by a worker with nothing to do: if the
         # read-ahead, not the upstream, is what starves it, widen the window
         # to what chunks of this function's speed need.
+        if self.hub.feeders_waiting and self.per_item != 0:  # 0: not timed yet
+            self._widen_for(self.chunk_size_for(self.per_item))
+
+    def _widen_for(self, size: int) -> None:
+        # With the lock held: widen the adaptive window to what chunks of
+        # ``size`` items need, up to the cap.
         hub = self.hub
-        if not (self.adaptive and hub.feeders_waiting) or hub.window >= self.cap:
+        if not self.adaptive or hub.window >= self.cap:
             return
-        if self.per_item == 0:  # nothing timed yet: how wide is unknown
-            return
-        wanted = 2 * self.workers * self.chunk_size_for(self.per_item)
+        wanted = 2 * self.workers * size
         if wanted > hub.window:
             hub.window = min(self.cap, wanted)
             self.max_chunk = self._max_chunk_for(hub.window)
@@ -384,6 +388,11 @@ class MapEngine:
                 # Growing by doubling, so early round trips (a worker's
                 # start-up) cannot make the first chunks too big to share.
                 wanted = self.chunk_size_for(self.per_item)
+                if wanted > self.max_chunk and self.per_item != 0:
+                    # The window, not the upstream, keeps chunks too short
+                    # to amortise a task's overhead.
+                    with crew.lock:
+                        self._widen_for(wanted)
                 size = min(wanted, 2 * size, self.max_chunk)
                 if self.chunksize is not None:
                     size = min(self.chunksize, self.max_chunk)

@@ -57,14 +57,21 @@ class ProcessBackend(ExecutorBackend):
     def start(self, engine: MapEngine) -> None:
         if self._context.get_start_method() == "forkserver":
             _preload_genpipe()
+        self._engine = engine  # `_new_pool` looks at its timeout
         self._executor = self._new_pool()
         super().start(engine)
         if engine.crew.stopping:  # stopped from another thread meanwhile
             self.stop()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        starts = self._context.RawArray("d", 2 * self.workers)
-        counter = self._context.Value("i", 0)
+        engine = self._engine
+        assert engine is not None
+        # Only a timeout needs the record, and sharing memory with a worker
+        # that is not forked costs a file descriptor passed to each.
+        starts = counter = None
+        if engine.timeout is not None:
+            starts = self._context.RawArray("d", 2 * self.workers)
+            counter = self._context.Value("i", 0)
         pool = ProcessPoolExecutor(
             self.workers,
             mp_context=self._context,
@@ -150,7 +157,8 @@ def _start_worker(starts: Any, counter: Any) -> None:
     # consumer's: it ends the run, which terminates the workers; a worker
     # interrupted on its own would only print a traceback and break the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    report_starts(starts, counter)
+    if starts is not None:
+        report_starts(starts, counter)
 
 
 def _preload_genpipe() -> None:
