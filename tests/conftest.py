@@ -39,6 +39,15 @@ def wait_for_no_genpipe_threads(timeout: float) -> list[threading.Thread]:
     return alive
 
 
+@pytest.fixture(scope="session", autouse=True)
+def close_shared_dask_cluster() -> Iterator[None]:
+    """Close the session's Dask cluster, if a test started it."""
+    yield
+    from tests.threads_support import close_shared_dask_client
+
+    close_shared_dask_client()
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """Fail any test that leaves a genpipe thread running for 2 s after it ends."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 
 class CodedError(Exception):
@@ -42,6 +43,11 @@ def kill_own_process_at_five(n: int) -> int:
     return n
 
 
+def slowly(n: int) -> int:
+    time.sleep(0.01)
+    return n
+
+
 def pid_of(_: object) -> int:
     return os.getpid()
 
@@ -60,3 +66,10 @@ def draw(_: object) -> float:
     import random
 
     return random.random()
+
+
+def pid_unless_three(n: int) -> int:
+    """This process's id; item 3 never returns."""
+    if n == 3:
+        signal.pause()
+    return os.getpid()

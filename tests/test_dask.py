@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import genpipe as gp
 from tests.process_functions import CodedError, draw, fail_at_seven, square
-from tests.threads_support import wait_until
+from tests.threads_support import shared_dask_client, wait_until
 
-distributed = pytest.importorskip(
+pytest.importorskip(
     "distributed", reason="the genpipe[dask] extra (distributed) is not installed"
 )
 
 
-@pytest.fixture(scope="session")
-def client() -> Iterator[Any]:
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=":0",
-    )
-    with cluster, distributed.Client(cluster) as client:
-        yield client
+@pytest.fixture
+def client() -> Any:
+    return shared_dask_client()
 
 
 def test_results_arrive_in_order(client: Any) -> None:

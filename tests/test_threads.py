@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import _thread
 import gc
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -11,13 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
 import genpipe as gp
 from tests.conftest import genpipe_threads, wait_for_no_genpipe_threads
+from tests.process_functions import kill_own_process_at_five
 from tests.threads_support import (
     CONCURRENT_STAGES,
+    ON_A_CLUSTER,
     PROMPTLY,
     GuardedSource,
     endless,
@@ -28,11 +34,19 @@ from tests.threads_support import (
 )
 
 StageFactory = Callable[[], gp.Stage[int, object]]
+ROOT = Path(__file__).parent.parent
 
 each_stage = pytest.mark.parametrize(
     "make_stage",
     [factory for _, factory in CONCURRENT_STAGES],
     ids=[name for name, _ in CONCURRENT_STAGES],
+)
+#: The same, but for a cluster, whose round trip of ~10 ms would make a test
+#: that pushes thousands of items through tiny windows take many seconds.
+each_local_stage = pytest.mark.parametrize(
+    "make_stage",
+    [factory for name, factory in CONCURRENT_STAGES if name not in ON_A_CLUSTER],
+    ids=[name for name, _ in CONCURRENT_STAGES if name not in ON_A_CLUSTER],
 )
 
 
@@ -133,7 +147,7 @@ def test_source_exception_reaches_consumer_as_same_object_after_earlier_items(
     assert_all_threads_joined()
 
 
-@each_stage
+@each_local_stage  # the feeder is the same for every backend
 def test_upstream_is_only_advanced_by_one_thread_at_a_time(
     make_stage: StageFactory,
 ) -> None:
@@ -257,6 +271,61 @@ def test_script_with_a_function_that_never_returns_still_exits() -> None:
         """
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "0\n", "")
+
+
+@pytest.mark.parametrize(
+    ("fn", "consumer"),
+    [("slowly", "pass"), ("square", "time.sleep(0.01)")],
+    ids=["busy_workers", "idle_workers"],
+)
+def test_ctrl_c_during_a_process_map_ends_it_with_no_child_left(
+    fn: str, consumer: str
+) -> None:
+    script = textwrap.dedent(
+        f"""
+        import multiprocessing, time
+        import genpipe as gp
+        from tests.process_functions import {fn}
+        flow = gp.count() | gp.process_map({fn}, workers=2, maxsize=4)
+        try:
+            # Closed on the way out, wherever the interrupt lands.
+            with flow.open() as run:
+                for n in run:
+                    if n == 4:
+                        print("running", flush=True)
+                    {consumer}
+        except KeyboardInterrupt:
+            print("interrupted", multiprocessing.active_children(), flush=True)
+        """
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "running\n"
+        # What Ctrl-C in a terminal does: SIGINT to the whole process group.
+        os.killpg(child.pid, signal.SIGINT)
+        out, err = child.communicate(timeout=20)
+    assert (child.returncode, out, err) == (0, "interrupted []\n", "")
+
+
+@pytest.mark.parametrize("ordered", [True, False], ids=["ordered", "unordered"])
+def test_a_killed_worker_ends_a_process_map_promptly_with_no_child_left(
+    ordered: bool,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(BrokenProcessPool):
+        list(
+            range(50)
+            | gp.process_map(kill_own_process_at_five, workers=2, ordered=ordered)
+        )
+    assert time.monotonic() - started < 5.0
+    assert_all_threads_joined()
 
 
 def test_threads_are_named_and_daemonic() -> None:

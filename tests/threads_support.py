@@ -159,6 +159,44 @@ def shared_process_pool() -> ProcessPoolExecutor:
     return pool
 
 
+@functools.cache
+def shared_dask_client() -> Any:
+    """A Dask client of one 2-process LocalCluster for the whole session.
+
+    It starts in about 2 s, so only once, the first time a test asks; the
+    session fixture `close_shared_dask_cluster` in conftest closes it.
+    """
+    import distributed  # only where the genpipe[dask] extra is installed
+
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+    )
+    return distributed.Client(cluster)
+
+
+def close_shared_dask_client() -> None:
+    if shared_dask_client.cache_info().currsize:
+        client = shared_dask_client()
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+        shared_dask_client.cache_clear()
+
+
+def dask_executor() -> Any:
+    """The shared cluster's executor; the test skips where Dask is not installed."""
+    import pytest
+
+    pytest.importorskip(
+        "distributed", reason="the genpipe[dask] extra (distributed) is not installed"
+    )
+    return shared_dask_client().get_executor()
+
+
 def stray_children() -> list[multiprocessing.process.BaseProcess]:
     """Child processes alive now, other than the shared pool's and Dask's workers."""
     shared = set()
@@ -200,14 +238,21 @@ CONCURRENT_STAGES: list[tuple[str, Callable[[], gp.Stage[int, object]]]] = [
         lambda: gp.process_map(same, workers=1, ordered=False, maxsize=8),
     ),
     (
+        "process_map_timeout",
+        lambda: gp.process_map(same, workers=2, maxsize=8, timeout=30.0),
+    ),
+    (
         "executor_map_threads",
         lambda: gp.executor_map(same, shared_thread_pool(), maxsize=8),
     ),
     (
         "executor_map_processes",
-        lambda: gp.executor_map(same, shared_process_pool()),
+        lambda: gp.executor_map(same, shared_process_pool(), maxsize=8),
     ),
+    ("executor_map_dask", lambda: gp.executor_map(same, dask_executor(), maxsize=8)),
     ("buffer", lambda: gp.buffer(maxsize=4)),
     ("timed_batch", lambda: gp.batch(1, max_wait=30.0)),
     ("timed_group_by", lambda: gp.group_by(repr, size=1, max_wait=30.0)),
 ]
+#: The entries of `CONCURRENT_STAGES` whose tasks travel through a cluster.
+ON_A_CLUSTER = {"executor_map_dask"}

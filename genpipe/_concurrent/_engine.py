@@ -14,32 +14,41 @@ and how the run ends; a backend only runs chunks.
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import partial
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, Generic, NamedTuple, NoReturn, TypeVar
 
 from genpipe._concurrent._feeder import Hub
-from genpipe._concurrent._lifecycle import Crew, Worker, as_error, item_note
+from genpipe._concurrent._lifecycle import (
+    POLL_SECONDS,
+    Crew,
+    Worker,
+    as_error,
+    item_note,
+)
 from genpipe._concurrent._outlet import StageOutlet
 from genpipe._core import Stage, call_repr
 from genpipe._errors import SKIPPED, Policy
 from genpipe._metrics import Figures
-from genpipe._validate import check_int
+from genpipe._validate import check_int, check_seconds
 
 T = TypeVar("T")
 
-#: The most items in one chunk.
+#: The most items in one chunk of genpipe's own workers (`Backend.max_chunk`).
 MAX_CHUNK = 256
 #: How long one chunk should take, so its hand-off cost is paid rarely.
 CHUNK_SECONDS = 0.0005
 #: A pool's chunk runs this many times as long as one task's measured
-#: overhead (pickling, the round trip), so that overhead is under 5 %.
-AMORTISE = 20
+#: overhead, so that overhead is under 5 %.
+AMORTISE = 50
+#: ... but no longer than this, overhead included, so that an overhead that
+#: grows with the chunk (big items to pickle) cannot make chunks grow
+#: without end, and an uneven last chunk costs little.
+LONGEST_TASK_SECONDS = 0.1
 #: How many recent overhead measurements the estimate is the median of.
 OVERHEAD_SAMPLES = 9
 #: A pool gets at most this many tasks per worker at once: one running, one
@@ -47,27 +56,52 @@ OVERHEAD_SAMPLES = 9
 TASKS_PER_WORKER = 2
 #: The adaptive read-ahead starts at this many items per worker ...
 START_PER_WORKER = 2
-#: ... and never goes past this many.
-CAP_PER_WORKER = 2 * MAX_CHUNK
+#: ... and never goes past this many of the backend's largest chunks.
+CHUNKS_PER_WORKER = 2
 
 
 class Chunk:
     """Contiguous items claimed together, and what became of them."""
 
-    __slots__ = ("done", "error", "items", "queued", "results", "seq", "submitted")
+    __slots__ = (
+        "done",
+        "error",
+        "expired",
+        "fed",
+        "items",
+        "results",
+        "seq",
+        "submitted",
+    )
 
     def __init__(self, seq: int, items: list[Any]) -> None:
         self.seq = seq
         self.items = items
-        #: When a dispatcher sent it to a pool, and how many tasks were then
-        #: in flight (itself included): what its round trip is measured from.
+        #: Whether its items were waiting for a pool's worker when it was
+        #: claimed, rather than the worker waiting for the upstream.
+        self.fed = False
+        #: With a ``timeout``: when it went to a pool (`time.monotonic`), and
+        #: whether the watchdog gave up on it.
         self.submitted = 0.0
-        self.queued = 0
+        self.expired = False
         #: Results so far (ordered runs); the consumer takes from the left.
         self.results: deque[Any] = deque()
         #: Set under the crew's lock once every item was dealt with.
         self.done = False
         self.error: BaseException | None = None
+
+
+class TaskTiming(NamedTuple):
+    """When a pool's task ran, as the task measured it where it ran.
+
+    ``started`` and ``ended`` are `time.perf_counter` readings, compared only
+    with each other and with other tasks of the same ``worker`` (a hashable
+    naming the process and thread), so clocks need not agree across machines.
+    """
+
+    worker: Hashable
+    started: float
+    ended: float
 
 
 class Settled:
@@ -106,6 +140,11 @@ class Backend(ABC):
     #: read-ahead, not by how long one call takes, and one chunk feeds many
     #: calls, so the one claimer takes everything waiting.
     spreads_chunks: bool = False
+    #: The most items in one chunk, which also caps the adaptive read-ahead
+    #: (`CHUNKS_PER_WORKER` of them per worker). Threads hand results over
+    #: one by one, so a chunk saves only a claim; a pool pays a round trip
+    #: per chunk and allows far more (sized by the overhead it measures).
+    max_chunk: int = MAX_CHUNK
 
     @abstractmethod
     def start(self, engine: MapEngine) -> None:
@@ -116,6 +155,21 @@ class Backend(ABC):
 
     def join(self) -> None:  # noqa: B027 - a hook: most backends hold nothing
         """Release what the backend holds once its crew is stopped (consumer only)."""
+
+    def started_at(self, chunk: Chunk) -> float | None:
+        """When ``chunk``'s call started (`time.monotonic`), None if not yet.
+
+        A backend that cannot tell answers when it was submitted, which then
+        counts the time it waited for a worker too.
+        """
+        return chunk.submitted
+
+    def expire(self, chunk: Chunk, error: TimeoutError) -> None:
+        """Give up on ``chunk``, whose call is late: abandon the call and settle
+        the chunk with ``error`` (through ``on_error``), unless its outcome came
+        first. Called by the engine's watchdog, for a run with a ``timeout``.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no timeout")
 
 
 class MapEngine:
@@ -131,6 +185,7 @@ class MapEngine:
         maxsize: int | None,
         chunksize: int | None = None,
         expand: bool = False,
+        timeout: float | None = None,
     ) -> None:
         self.crew = crew
         #: Each call gives an iterable of results (a flat map), not one.
@@ -140,23 +195,40 @@ class MapEngine:
         self.ordered = ordered
         workers = backend.workers
         self.workers = workers
+        #: Seconds a pool's call may take; then its item fails (`watch`). A
+        #: task then holds one item, so that the late one is known, and each
+        #: worker one task, so that a task starts as it is submitted.
+        self.timeout = timeout
+        if timeout is not None:
+            chunksize = 1
         self.chunksize = chunksize
         self.adaptive = maxsize is None
         # A fixed chunk size needs room for a chunk per worker and one more each.
         least = 0 if chunksize is None else 2 * workers * chunksize
-        self.cap = max(CAP_PER_WORKER * workers, least) if maxsize is None else maxsize
+        widest = CHUNKS_PER_WORKER * workers * backend.max_chunk
+        self.cap = max(widest, least) if maxsize is None else maxsize
         window = max(START_PER_WORKER * workers, least) if maxsize is None else maxsize
         self.hub = Hub(crew, limit=self.cap, feeders=1)
         self.hub.window = window
         self.max_chunk = self._max_chunk_for(window)
         #: Seconds per call, as last measured; 0 until a chunk was timed.
         self.per_item = 0.0
-        #: A pool's cost per task beyond its calls (median of recent rounds).
+        #: A pool's cost per task beyond its calls (the median of recent
+        #: tasks), and the least a task has cost per item, overhead included
+        #: (the chunk size that got it is as good as any); 0 until measured.
         self.task_overhead = 0.0
+        self.task_per_item = 0.0
         self._overheads: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        self._task_per_items: deque[float] = deque(maxlen=OVERHEAD_SAMPLES)
+        #: When each of a pool's workers ended its last task, on its clock,
+        #: and this process's CPU time when the last task settled.
+        self._last_ended: dict[Hashable, float] = {}
+        self._cpu_at_settle = time.process_time()
         #: A pool's tasks submitted and not yet settled, and their bound.
         self.tasks = 0
-        self.max_tasks = TASKS_PER_WORKER * workers
+        self.max_tasks = (1 if timeout is not None else TASKS_PER_WORKER) * workers
+        #: With a ``timeout``: the chunks a pool has, by sequence number.
+        self.in_flight: dict[int, Chunk] = {}
         self._dispatcher: Worker | None = None
         self.next_seq = 0
         self.settled = 0
@@ -186,7 +258,7 @@ class MapEngine:
         # every worker, for four chunks in all, so a chunk that waits on its
         # slowest item never leaves the workers without the next one.
         per_chunk = 4 if self.backend.spreads_chunks else 2 * self.workers
-        return max(1, min(MAX_CHUNK, window // per_chunk))
+        return max(1, min(self.backend.max_chunk, window // per_chunk))
 
     # -- claiming work ----------------------------------------------------
 
@@ -230,12 +302,16 @@ class MapEngine:
         # Called with the lock held by a worker with nothing to do: if the
         # read-ahead, not the upstream, is what starves it, widen the window
         # to what chunks of this function's speed need.
+        if self.hub.feeders_waiting and self.per_item != 0:  # 0: not timed yet
+            self._widen_for(self.chunk_size_for(self.per_item))
+
+    def _widen_for(self, size: int) -> None:
+        # With the lock held: widen the adaptive window to what chunks of
+        # ``size`` items need, up to the cap.
         hub = self.hub
-        if not (self.adaptive and hub.feeders_waiting) or hub.window >= self.cap:
+        if not self.adaptive or hub.window >= self.cap:
             return
-        if self.per_item == 0:  # nothing timed yet: how wide is unknown
-            return
-        wanted = 2 * self.workers * self.chunk_size_for(self.per_item)
+        wanted = 2 * self.workers * size
         if wanted > hub.window:
             hub.window = min(self.cap, wanted)
             self.max_chunk = self._max_chunk_for(hub.window)
@@ -244,15 +320,19 @@ class MapEngine:
     def chunk_size_for(self, per_item: float) -> int:
         """Items per chunk for calls of ``per_item`` seconds.
 
-        A chunk takes `CHUNK_SECONDS`, or `AMORTISE` times a pool's measured
-        per-task overhead if that is longer; ``chunksize=`` fixes it instead.
+        A chunk's calls take `CHUNK_SECONDS`, or `AMORTISE` times a pool's
+        measured overhead per task if that is longer, but the whole task no
+        more than `LONGEST_TASK_SECONDS`; ``chunksize=`` fixes it instead.
         """
         if self.chunksize is not None:
             return self.chunksize
-        if per_item <= 0:
-            return MAX_CHUNK
-        seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
-        return max(1, min(MAX_CHUNK, int(seconds / per_item)))
+        size = self.backend.max_chunk
+        if per_item > 0:
+            seconds = max(CHUNK_SECONDS, AMORTISE * self.task_overhead)
+            size = min(size, int(seconds / per_item))
+        if self.task_per_item > 0:
+            size = min(size, int(LONGEST_TASK_SECONDS / self.task_per_item))
+        return max(1, size)
 
     # -- running chunks here (genpipe's worker threads) -------------------
 
@@ -333,9 +413,15 @@ class MapEngine:
             while True:
                 while self.tasks >= self.max_tasks and not crew.stopping:
                     worker.wakeup.wait()
+                fed = bool(self.hub.items)
                 # Growing by doubling, so early round trips (a worker's
                 # start-up) cannot make the first chunks too big to share.
                 wanted = self.chunk_size_for(self.per_item)
+                if wanted > self.max_chunk and self.per_item != 0:
+                    # The window, not the upstream, keeps chunks too short
+                    # to amortise a task's overhead.
+                    with crew.lock:
+                        self._widen_for(wanted)
                 size = min(wanted, 2 * size, self.max_chunk)
                 if self.chunksize is not None:
                     size = min(self.chunksize, self.max_chunk)
@@ -346,16 +432,41 @@ class MapEngine:
                 chunk = self.claim(worker, size, idle)
                 if chunk is None:
                     break
+                chunk.fed = fed
                 with crew.lock:
                     self.tasks += 1
-                    chunk.queued = self.tasks
-                chunk.submitted = time.perf_counter()
+                    if self.timeout is not None:
+                        chunk.submitted = time.monotonic()
+                        self.in_flight[chunk.seq] = chunk
                 worker.busy = True
                 submit(chunk)
                 worker.busy = False
         finally:
             worker.busy = False
             self._wake_consumer()
+
+    def watch(self, worker: Worker) -> None:
+        """A watchdog thread's body, in a run with a ``timeout``: expire late calls.
+
+        The backend says when each call started and abandons a late one
+        (`Backend.expire`); its item fails with `TimeoutError`, which
+        ``on_error`` handles like any failure.
+        """
+        crew, backend, timeout = self.crew, self.backend, self.timeout
+        assert timeout is not None
+        error = f"{crew.label}: the call took longer than {timeout:g} s"
+        # Late by a quarter of the timeout at most, and by POLL_SECONDS.
+        tick = min(timeout / 4, POLL_SECONDS)
+        while not crew.stopping:
+            with crew.lock:
+                chunks = [c for c in self.in_flight.values() if not c.expired]
+            now = time.monotonic()
+            for chunk in chunks:
+                started = backend.started_at(chunk)
+                if started is not None and now - started >= timeout:
+                    chunk.expired = True
+                    backend.expire(chunk, TimeoutError(error))
+            worker.wakeup.wait(tick)
 
     def _gather(self, worker: Worker, size: int) -> None:
         # While every worker has a task, the dispatcher can wait for a full
@@ -380,48 +491,61 @@ class MapEngine:
         chunk: Chunk,
         results: list[Any],
         failure: BaseException | None,
-        seconds: float | None = None,
+        timing: TaskTiming | None = None,
+        *,
+        skips: bool = True,
     ) -> None:
         """A pool finished ``chunk``: ``results`` in order, then maybe a ``failure``.
 
-        The failure belongs to the item after the last result. ``seconds``:
-        how long the calls took where they ran, if known; it and the round
-        trip measure the pool's per-task overhead, which sizes later chunks.
+        The failure belongs to the item after the last result. ``timing``,
+        if known, measures the calls and the pool's cost per task, which
+        sizes later chunks. ``skips=False`` says that no result is `SKIPPED`,
+        which spares looking at each.
         """
+        if timing is not None and results and failure is None:
+            self._timed(chunk, timing)  # it takes the lock itself
         with self.crew.lock:
-            # Under the lock: a pool's callbacks may settle chunks at once.
-            if seconds is not None and results and failure is None:
-                self._timed(chunk, seconds)
             self.tasks -= 1
-            if seconds is not None:
-                self.remote_busy += seconds
+            self.in_flight.pop(chunk.seq, None)
+            if timing is not None:
+                self.remote_busy += timing.ended - timing.started
         if self._dispatcher is not None:
             self._dispatcher.wakeup.wake()
-        publish = chunk.results.append if self.ordered else self.outputs.append
-        for result in results:
-            if result is not SKIPPED:
-                if self.expand:
-                    for each in result:
-                        publish(each)
-                else:
-                    publish(result)
         error = None
         if failure is not None:
-            failed = (
-                chunk.items[len(results)] if len(results) < len(chunk.items) else None
+            done = len(results)
+            error = self._failed(
+                failure, chunk.items[done] if done < len(chunk.items) else None
             )
-            error = self._failed(failure, failed)
+        if skips:
+            results = [result for result in results if result is not SKIPPED]
+        if self.expand:
+            results = [each for result in results for each in result]
+        (chunk.results if self.ordered else self.outputs).extend(results)
         self._settle(chunk, error)
 
-    def _timed(self, chunk: Chunk, seconds: float) -> None:
-        # Tasks queued ahead of this one on the same worker lengthened its
-        # round trip by about one round each; take them out.
-        rounds = math.ceil(chunk.queued / self.workers)
-        round_trip = time.perf_counter() - chunk.submitted
-        overheads = self._overheads
-        overheads.append(max(0.0, round_trip / rounds - seconds))
-        self.task_overhead = statistics.median(overheads)
-        self.per_item = seconds / len(chunk.items)
+    def _timed(self, chunk: Chunk, timing: TaskTiming) -> None:
+        # A task costs what its worker spends between two chunks (receiving
+        # one, sending the other back; waiting, while chunks are too short
+        # to hide a round trip) and this process's CPU time per task. Left
+        # out: a worker's first task (its start-up is paid once), and one
+        # whose items came late (the worker waited for the upstream).
+        count = len(chunk.items)
+        seconds = timing.ended - timing.started
+        self.per_item = seconds / count
+        cpu = time.process_time()
+        # Under the lock: a thread pool settles from several threads at once.
+        with self.crew.lock:
+            here, self._cpu_at_settle = cpu - self._cpu_at_settle, cpu
+            previous = self._last_ended.get(timing.worker)
+            self._last_ended[timing.worker] = timing.ended
+            if previous is None or timing.started < previous or not chunk.fed:
+                return
+            cost = timing.started - previous + here
+            self._overheads.append(cost)
+            self._task_per_items.append((seconds + cost) / count)
+            self.task_overhead = statistics.median(self._overheads)
+            self.task_per_item = min(self._task_per_items)
 
     # -- handing over -----------------------------------------------------
 
@@ -466,6 +590,8 @@ class _MapOutlet(StageOutlet[T], Generic[T]):
         engine = self._engine
         engine.crew.add("feeder", partial(engine.hub.feed, segment))
         engine.backend.start(engine)
+        if engine.timeout is not None:
+            engine.crew.add("watchdog", engine.watch)
         engine.crew.start()
 
     def _join(self) -> None:
@@ -612,6 +738,7 @@ def map_stage(
     call: Callable[[Any], Any] | None = None,
     reference_call: Callable[[Any], Any] | None = None,
     chunksize: int | None = None,
+    timeout: float | None = None,
     options: dict[str, object] | None = None,
     expand: bool = False,
     eager: Callable[[list[Any]], list[Any]] | None = None,
@@ -620,7 +747,8 @@ def map_stage(
 
     ``call`` is what the backend runs per item (default: ``fn`` under
     ``policy``'s guard) and ``reference_call`` what the eager face runs
-    (default: ``call``); ``options`` are the factory's own non-default
+    (default: ``call``); ``timeout`` is enforced by the engine's watchdog
+    (`MapEngine.watch`); ``options`` are the factory's own non-default
     options, shown first in the repr. With ``expand``, each call gives an
     iterable whose items are the results. ``eager`` replaces the whole
     eager face (for calls that need a resource made once).
@@ -629,6 +757,14 @@ def map_stage(
         check_int(factory, "maxsize", maxsize, minimum=1)
     if chunksize is not None:
         check_int(factory, "chunksize", chunksize, minimum=1)
+    if timeout is not None:
+        timeout = check_seconds(factory, "timeout", timeout, allow_zero=False)
+        if chunksize is not None:
+            raise ValueError(
+                f"{factory}() sends one item per task when given a timeout (so "
+                "that a late call is known), so it takes timeout or chunksize, "
+                "not both"
+            )
     shown = dict(options or {})
     if not ordered:
         shown["ordered"] = False
@@ -636,6 +772,8 @@ def map_stage(
         shown["maxsize"] = maxsize
     if chunksize is not None:
         shown["chunksize"] = chunksize
+    if timeout is not None:
+        shown["timeout"] = timeout
     label = call_repr(factory, fn, **shown, **policy.options())
     run_call = call if call is not None else fn if policy.is_plain else policy.guard(fn)
     one = run_call if reference_call is None else reference_call
@@ -649,6 +787,7 @@ def map_stage(
             maxsize=maxsize,
             chunksize=chunksize,
             expand=expand,
+            timeout=timeout,
         )
         return open_map(engine)
 

@@ -12,6 +12,7 @@ import concurrent.futures
 import itertools
 import os
 import pickle
+import platform
 import threading
 import time
 import traceback
@@ -19,9 +20,15 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from functools import partial
-from typing import Any, TypeVar, Unpack
+from typing import Any, NamedTuple, TypeVar, Unpack
 
-from genpipe._concurrent._engine import Backend, Chunk, MapEngine, map_stage
+from genpipe._concurrent._engine import (
+    Backend,
+    Chunk,
+    MapEngine,
+    TaskTiming,
+    map_stage,
+)
 from genpipe._core import Stage, describe
 from genpipe._errors import ErrorOptions, Policy
 from genpipe._validate import check_callable
@@ -29,9 +36,9 @@ from genpipe._validate import check_callable
 T = TypeVar("T")
 U = TypeVar("U")
 
-#: A chunk's task returns its outcomes (a `RemoteFailure` for a failed item)
-#: and the seconds its calls took.
-TaskResult = tuple[list[Any], float]
+#: A chunk's task returns its outcomes (a `RemoteFailure` for a failed item),
+#: the positions of the failures among them, and when and where it ran.
+TaskResult = tuple[list[Any], list[int], TaskTiming]
 
 
 class RemoteTracebackError(Exception):
@@ -110,24 +117,64 @@ def _round_trips(exc: Exception) -> bool:
     return type(copy) is type(exc) and str(copy) == str(exc)
 
 
+#: In a worker process of `process_map`: where its tasks say when they
+#: start (two numbers per worker: the task's number, then the time), and
+#: which two are this process's. Set by `report_starts`.
+_starts: Any = None
+_slot = 0
+
+
+def report_starts(starts: Any, workers: Any) -> None:
+    """A pool's initializer: this process's tasks will write their starts in ``starts``.
+
+    ``workers`` (a shared ``multiprocessing.Value``) counts the processes so
+    far, which gives each its own slot.
+    """
+    global _starts, _slot
+    with workers.get_lock():
+        _slot = workers.value
+        workers.value += 1
+    _starts = starts
+
+
 def run_chunk(
-    call: Callable[[Any], Any], items: list[Any], keep_going: bool, ticket: str
+    call: Callable[[Any], Any],
+    items: list[Any],
+    keep_going: bool,
+    ticket: tuple[str, int],
 ) -> TaskResult:
     """A task's body: ``call`` each item; on a failure stop, unless ``keep_going``.
 
-    ``ticket`` is unique per task, so an executor that caches by arguments
-    (Dask's ``pure=True``) never takes two calls of an impure function for one.
+    ``ticket`` (the run, the task's number) is unique per task, so an
+    executor that caches by arguments (Dask's ``pure=True``) never takes two
+    calls of an impure function for one.
     """
+    if _starts is not None:
+        # The time first: a reader that sees this task's number sees its time.
+        _starts[2 * _slot + 1] = time.monotonic()
+        _starts[2 * _slot] = ticket[1]
     outcomes: list[Any] = []
+    failed: list[int] = []
     started = time.perf_counter()
     for item in items:
         try:
             outcomes.append(call(item))
         except Exception as exc:
+            failed.append(len(outcomes))
             outcomes.append(RemoteFailure(exc))
             if not keep_going:
                 break
-    return outcomes, time.perf_counter() - started
+    ended = time.perf_counter()
+    worker = (platform.node(), os.getpid(), threading.get_ident())
+    return outcomes, failed, TaskTiming(worker, started, ended)
+
+
+class Task(NamedTuple):
+    """A chunk submitted as a task: to which executor, with which number."""
+
+    chunk: Chunk
+    executor: Executor
+    number: int
 
 
 class ExecutorBackend(Backend):
@@ -136,6 +183,10 @@ class ExecutorBackend(Backend):
     The executor belongs to whoever passed it: `stop` cancels the tasks that
     have not started, and nothing here shuts it down.
     """
+
+    # A round trip costs 0.1 ms (a thread pool) to 10 ms (a cluster): on
+    # trivial calls a chunk needs thousands of items to amortise it.
+    max_chunk = 8192
 
     def __init__(
         self, executor: Executor | None, workers: int, fn: Any, policy: Policy
@@ -146,11 +197,16 @@ class ExecutorBackend(Backend):
         self._call = policy.retrying(fn)
         self._policy = policy
         self._keep_going = policy.on_error != "raise"
-        self._ticket = f"genpipe-{uuid.uuid4().hex}-"
-        self._numbers = itertools.count()
-        self._futures: set[Future[TaskResult]] = set()
-        # Reentrant: `stop` may run in a finaliser, in a thread that is
-        # inside `_submit` or `_done` holding it.
+        self._run = f"genpipe-{uuid.uuid4().hex}"
+        self._numbers = itertools.count(1)
+        #: Each task not yet done: its chunk, the executor it went to and its
+        #: number; it is taken out by whoever settles its chunk (`_done`,
+        #: `expire`).
+        self._futures: dict[Future[TaskResult], Task] = {}
+        #: Tasks being submitted, not yet in ``_futures``.
+        self._submitting = 0
+        # Reentrant: a finaliser that stops the run may run in a thread that
+        # holds it.
         self._lock = threading.RLock()
         self._engine: MapEngine | None = None
 
@@ -161,44 +217,76 @@ class ExecutorBackend(Backend):
     def _submit(self, chunk: Chunk) -> None:
         engine = self._engine
         assert engine is not None
-        executor = self._executor
-        assert executor is not None
-        ticket = f"{self._ticket}{next(self._numbers)}"
+        with self._lock:
+            executor = self._executor
+            if executor is None:  # a pool of our own, and the run stopped
+                return
+            self._submitting += 1
+        number = next(self._numbers)
         try:
             future = executor.submit(
-                run_chunk, self._call, chunk.items, self._keep_going, ticket
+                run_chunk,
+                self._call,
+                chunk.items,
+                self._keep_going,
+                (self._run, number),
             )
         except Exception as exc:  # a shut-down or broken executor
+            with self._lock:
+                self._submitting -= 1
             engine.settle_outcomes(chunk, [], exc)
             return
         with self._lock:
-            self._futures.add(future)
+            self._submitting -= 1
+            self._futures[future] = Task(chunk, executor, number)
         future.add_done_callback(partial(self._done, chunk))
 
     def _done(self, chunk: Chunk, future: Future[TaskResult]) -> None:
         with self._lock:
-            self._futures.discard(future)
+            if self._futures.pop(future, None) is None:
+                return  # its chunk was given up on (`expire`)
         engine = self._engine
         assert engine is not None
         if future.cancelled() or engine.crew.stopping:
             return
         try:
-            outcomes, seconds = future.result()
-        except Exception as exc:  # the pool failed, not the function
+            results, failed, timing = future.result()
+        # The pool failed, not the function (or a worker got a Ctrl-C of its
+        # own): the consumer gets it, and this callback's thread goes on.
+        except BaseException as exc:
             engine.settle_outcomes(chunk, [], exc)
             return
-        results: list[Any] = []
         failure: BaseException | None = None
         recover = self._policy.recover
-        for item, outcome in zip(chunk.items, outcomes, strict=False):
-            if outcome.__class__ is RemoteFailure:
-                try:
-                    outcome = recover(outcome.rebuild(), item)
-                except Exception as exc:
-                    failure = exc
-                    break
-            results.append(outcome)
-        engine.settle_outcomes(chunk, results, failure, seconds)
+        for index in failed:
+            outcome = results[index]
+            try:
+                results[index] = recover(outcome.rebuild(), chunk.items[index])
+            except Exception as exc:
+                failure = exc
+                del results[index:]
+                break
+        engine.settle_outcomes(chunk, results, failure, timing, skips=bool(failed))
+
+    def expire(self, chunk: Chunk, error: TimeoutError) -> None:
+        engine = self._engine
+        assert engine is not None
+        with self._lock:
+            found = [f for f, task in self._futures.items() if task.chunk is chunk]
+            if not found:
+                return  # its outcome came first
+            executor = self._futures.pop(found[0]).executor
+        found[0].cancel()
+        self._abandoned(executor)
+        try:
+            outcome = self._policy.recover(error, chunk.items[0])
+        except Exception as exc:
+            engine.settle_outcomes(chunk, [], exc)
+        else:
+            engine.settle_outcomes(chunk, [outcome], None)
+
+    def _abandoned(self, executor: Executor) -> None:
+        """A call on ``executor`` was given up on; it runs on, there, to its end."""
 
     def stop(self) -> None:
         with self._lock:
@@ -206,10 +294,23 @@ class ExecutorBackend(Backend):
         for future in pending:
             future.cancel()
 
-    def running(self) -> bool:
-        """True while a task that could not be cancelled is still running."""
+    def running(self, executor: Executor | None = None) -> bool:
+        """True while a task (on ``executor``) that was not cancelled still runs."""
         with self._lock:
-            return bool(self._futures)
+            return any(executor in (None, t.executor) for t in self._futures.values())
+
+    def tasks_on(self, executor: Executor) -> list[Future[Any]] | None:
+        """The tasks on ``executor`` not done yet, except those given up on;
+        None while a task is being submitted (to it, perhaps)."""
+        with self._lock:
+            if self._submitting:
+                return None
+            return [f for f, t in self._futures.items() if t.executor is executor]
+
+    def task_of(self, chunk: Chunk) -> Task | None:
+        """``chunk``'s task, unless it is done or given up on."""
+        with self._lock:
+            return next((t for t in self._futures.values() if t.chunk is chunk), None)
 
 
 class _Shown:
@@ -260,6 +361,7 @@ def executor_map(
     ordered: bool = True,
     maxsize: int | None = None,
     chunksize: int | None = None,
+    timeout: float | None = None,
     **errors: Unpack[ErrorOptions[U]],
 ) -> Stage[T, U]:
     """Apply ``fn`` to every item as tasks of a `concurrent.futures.Executor` you own.
@@ -276,6 +378,12 @@ def executor_map(
     call; ``on_error`` runs here, so a handler such as `DeadLetters` needs
     not pickle. A failure arrives with its type and message, the remote
     traceback text as its ``__cause__`` and a note naming the item.
+
+    ``timeout`` (seconds) bounds each item's task from its submission, which
+    then holds one item, with one task per worker: a task that takes longer
+    fails its item with `TimeoutError`, which ``on_error`` handles. The call
+    is abandoned, not stopped: it runs on in the executor, whose worker stays
+    busy until it returns.
 
     Sharp edge: genpipe never shuts the executor down. When the run ends,
     tasks not yet started are cancelled; a task already running finishes
@@ -304,6 +412,7 @@ def executor_map(
         maxsize=maxsize,
         policy=policy,
         chunksize=chunksize,
+        timeout=timeout,
         options={"executor": _Shown(executor)},
     )
     if isinstance(executor, ProcessPoolExecutor):
