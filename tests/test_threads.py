@@ -306,11 +306,15 @@ def test_ctrl_c_during_a_process_map_ends_it_with_no_child_left(
         cwd=ROOT,
         start_new_session=True,
     ) as child:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "running\n"
-        # What Ctrl-C in a terminal does: SIGINT to the whole process group.
-        os.killpg(child.pid, signal.SIGINT)
-        out, err = child.communicate(timeout=20)
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "running\n"
+            # What Ctrl-C in a terminal does: SIGINT to the whole process group.
+            os.killpg(child.pid, signal.SIGINT)
+            out, err = child.communicate(timeout=20)
+        finally:  # a hung script and its pool must not outlive the test
+            if child.poll() is None:
+                os.killpg(child.pid, signal.SIGKILL)
     assert (child.returncode, out, err) == (0, "interrupted []\n", "")
 
 

@@ -31,9 +31,10 @@ U = TypeVar("U")
 class ProcessBackend(ExecutorBackend):
     """An `ExecutorBackend` over a ``ProcessPoolExecutor`` the run starts and ends.
 
-    Its workers write when each task starts into memory shared with this
-    process, so that a ``timeout`` counts from then, not from a submission
-    that waited for a worker to start. A late call leaves its worker stuck,
+    With a ``timeout``, its workers write when each task starts into memory
+    shared with this process, so that the timeout counts from then, not from
+    a submission that waited for a worker to start. A late call leaves its
+    worker stuck,
     and a pool cannot replace one worker: new chunks go to a new pool, and
     the old one is shut down, its stuck worker terminated, once the chunks
     its other workers run are done.
